@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Installs every Debian package that building, testing, the demo and the
+# benchmarks of ocicni need. Idempotent: when everything is present it only
+# checks and exits; `apt-get update` runs only when something is missing.
+set -euo pipefail
+
+PACKAGES=(
+  # Build.
+  bazel-bootstrap
+  g++
+  protobuf-compiler
+  libprotobuf-dev
+  libabsl-dev
+  libgoogle-glog-dev
+  libgflags-dev
+  libgtest-dev
+  libgmock-dev
+  libnl-3-dev
+  libnl-route-3-dev
+  libbenchmark-dev
+  # Real CNI plugins for integration tests and the demo (/usr/lib/cni).
+  containernetworking-plugins
+  # unshare/mount/nsenter used by tests to build their own sandboxes.
+  util-linux
+  # Formatting and linting (see README).
+  clang-format
+  clang-tidy
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+    missing+=("$p")
+  fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "setup.sh: all ${#PACKAGES[@]} packages are installed."
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "setup.sh: missing packages: ${missing[*]}" >&2
+  echo "setup.sh: installing them needs root; run: sudo $0" >&2
+  exit 1
+fi
+
+echo "setup.sh: installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"
+echo "setup.sh: done."

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Runs the whole test suite from a fresh machine: installs what is missing
+# (tools/setup.sh), then `bazel test //...`. Under CI (CI=true) the suite also
+# runs under AddressSanitizer and UndefinedBehaviorSanitizer.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+bash tools/setup.sh || exit 1
+
+configs=("")
+if [ "${CI:-}" = "true" ] || [ "${OCICNI_SANITIZERS:-}" = "1" ]; then
+  configs+=("asan" "ubsan")
+fi
+
+passed=0
+failed=0
+rc=0
+for config in "${configs[@]}"; do
+  label=${config:-default}
+  echo "=== bazel test //... (config: ${label})"
+  log=$(mktemp)
+  args=(test //... --test_summary=short)
+  [ -n "$config" ] && args+=("--config=${config}")
+  bazel "${args[@]}" 2>&1 | tee "$log"
+  status=${PIPESTATUS[0]}
+  p=$(grep -cE '^//[^ ]+ +(\(cached\) )?PASSED' "$log")
+  f=$(grep -cE '^//[^ ]+ +(\(cached\) )?(FAILED|TIMEOUT|NO STATUS|FLAKY|INCOMPLETE|REMOTE FAILURE|FAILED TO BUILD)' "$log")
+  rm -f "$log"
+  passed=$((passed + p))
+  failed=$((failed + f))
+  if [ "$status" -ne 0 ]; then
+    rc=$status
+    [ "$f" -eq 0 ] && failed=$((failed + 1))  # a build failure fails the run
+  fi
+done
+
+echo "tests: ${passed} passed, ${failed} failed"
+exit "$rc"
