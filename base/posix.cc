@@ -1,0 +1,64 @@
+#include "base/posix.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+
+namespace ocicni {
+
+absl::Status ErrnoToStatus(int errno_value, absl::string_view what) {
+  std::string message = absl::StrCat(what, ": ", std::strerror(errno_value));
+  switch (errno_value) {
+    case ENOENT:
+      return absl::NotFoundError(message);
+    case EACCES:
+    case EPERM:
+      return absl::PermissionDeniedError(message);
+    case EEXIST:
+      return absl::AlreadyExistsError(message);
+    case EINVAL:
+    case ENOTDIR:
+    case EISDIR:
+    case ELOOP:
+    case ENAMETOOLONG:
+      return absl::InvalidArgumentError(message);
+    case ETIMEDOUT:
+      return absl::DeadlineExceededError(message);
+    case EAGAIN:
+    case EBUSY:
+    case ETXTBSY:
+      return absl::UnavailableError(message);
+    case ENOSPC:
+    case EMFILE:
+    case ENFILE:
+    case ENOMEM:
+      return absl::ResourceExhaustedError(message);
+    default:
+      return absl::InternalError(message);
+  }
+}
+
+void UniqueFd::reset(int fd) {
+  if (fd_ >= 0) {
+    // close() must not be retried on EINTR on Linux: the fd is gone either way.
+    ::close(fd_);
+  }
+  fd_ = fd;
+}
+
+absl::StatusOr<UniqueFd> OpenFd(const char* path, int flags, int mode) {
+  int fd = RetryOnEintr([&] { return ::open(path, flags | O_CLOEXEC, mode); });
+  if (fd < 0) return ErrnoToStatus(errno, absl::StrCat("open ", path));
+  return UniqueFd(fd);
+}
+
+absl::StatusOr<std::pair<UniqueFd, UniqueFd>> MakePipe(int flags) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC | flags) != 0) return ErrnoToStatus(errno, "pipe2");
+  return std::make_pair(UniqueFd(fds[0]), UniqueFd(fds[1]));
+}
+
+}  // namespace ocicni
