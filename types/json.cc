@@ -1,0 +1,226 @@
+#include "types/json.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/util/json_util.h"
+
+namespace ocicni::types {
+namespace {
+
+using ::google::protobuf::ListValue;
+using ::google::protobuf::Struct;
+using ::google::protobuf::Value;
+
+absl::Status InvalidJson(absl::string_view what, absl::string_view reason) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(what, ": invalid JSON: ", reason));
+}
+
+void AppendString(absl::string_view s, std::string* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out->push_back('"');
+  for (size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    switch (c) {
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
+      case '<':
+      case '>':
+      case '&':
+        out->append("\\u00");
+        out->push_back(kHex[c >> 4]);
+        out->push_back(kHex[c & 0xf]);
+        break;
+      default:
+        if (c < 0x20) {
+          out->append("\\u00");
+          out->push_back(kHex[c >> 4]);
+          out->push_back(kHex[c & 0xf]);
+        } else if (c == 0xe2 && i + 2 < s.size() &&
+                   static_cast<unsigned char>(s[i + 1]) == 0x80 &&
+                   (static_cast<unsigned char>(s[i + 2]) == 0xa8 ||
+                    static_cast<unsigned char>(s[i + 2]) == 0xa9)) {
+          // U+2028 and U+2029, escaped as Go does.
+          out->append(static_cast<unsigned char>(s[i + 2]) == 0xa8
+                          ? "\\u2028"
+                          : "\\u2029");
+          i += 2;
+        } else {
+          out->push_back(static_cast<char>(c));
+        }
+    }
+  }
+  out->push_back('"');
+}
+
+void AppendNumber(double d, std::string* out) {
+  if (!std::isfinite(d)) {  // Not representable in JSON; cannot come from it.
+    out->append("null");
+    return;
+  }
+  char buf[64];
+  std::to_chars_result r;
+  if (d == std::trunc(d) && std::fabs(d) < 1e21) {
+    r = std::to_chars(buf, buf + sizeof(buf), d, std::chars_format::fixed);
+  } else {
+    r = std::to_chars(buf, buf + sizeof(buf), d);
+  }
+  out->append(buf, r.ptr);
+}
+
+void AppendValue(const Value& value, std::string* out);
+
+void AppendObject(const Struct& object, std::string* out) {
+  std::vector<const google::protobuf::MapPair<std::string, Value>*> fields;
+  fields.reserve(object.fields_size());
+  for (const auto& field : object.fields()) fields.push_back(&field);
+  std::sort(fields.begin(), fields.end(),
+            [](const auto* a, const auto* b) { return a->first < b->first; });
+  out->push_back('{');
+  bool first = true;
+  for (const auto* field : fields) {
+    if (!first) out->push_back(',');
+    first = false;
+    AppendString(field->first, out);
+    out->push_back(':');
+    AppendValue(field->second, out);
+  }
+  out->push_back('}');
+}
+
+void AppendList(const ListValue& list, std::string* out) {
+  out->push_back('[');
+  for (int i = 0; i < list.values_size(); ++i) {
+    if (i > 0) out->push_back(',');
+    AppendValue(list.values(i), out);
+  }
+  out->push_back(']');
+}
+
+void AppendValue(const Value& value, std::string* out) {
+  switch (value.kind_case()) {
+    case Value::kNullValue:
+    case Value::KIND_NOT_SET:
+      out->append("null");
+      break;
+    case Value::kNumberValue:
+      AppendNumber(value.number_value(), out);
+      break;
+    case Value::kStringValue:
+      AppendString(value.string_value(), out);
+      break;
+    case Value::kBoolValue:
+      out->append(value.bool_value() ? "true" : "false");
+      break;
+    case Value::kStructValue:
+      AppendObject(value.struct_value(), out);
+      break;
+    case Value::kListValue:
+      AppendList(value.list_value(), out);
+      break;
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<Value> ParseJson(absl::string_view json,
+                                absl::string_view what) {
+  if (json.find_first_not_of(" \t\r\n") == absl::string_view::npos) {
+    return InvalidJson(what, "empty input");
+  }
+  Value value;
+  google::protobuf::util::JsonParseOptions options;
+  auto status =
+      google::protobuf::util::JsonStringToMessage(
+      google::protobuf::StringPiece(json.data(), json.size()), &value, options);
+  if (!status.ok()) return InvalidJson(what, status.message().ToString());
+  return value;
+}
+
+absl::StatusOr<Struct> ParseJsonObject(absl::string_view json,
+                                       absl::string_view what) {
+  absl::StatusOr<Value> value = ParseJson(json, what);
+  if (!value.ok()) return value.status();
+  if (value->kind_case() != Value::kStructValue) {
+    return InvalidJson(what, "expected a JSON object");
+  }
+  return std::move(*value->mutable_struct_value());
+}
+
+std::string WriteJson(const Value& value) {
+  std::string out;
+  AppendValue(value, &out);
+  return out;
+}
+
+std::string WriteJson(const Struct& object) {
+  std::string out;
+  AppendObject(object, &out);
+  return out;
+}
+
+absl::StatusOr<Value> MessageToValue(const google::protobuf::Message& message) {
+  std::string json;
+  auto status = google::protobuf::util::MessageToJsonString(message, &json);
+  if (!status.ok()) {
+    return absl::InternalError(absl::StrCat("cannot encode ",
+                                            message.GetTypeName(), ": ",
+                                            status.message().ToString()));
+  }
+  return ParseJson(json, message.GetTypeName());
+}
+
+std::string WriteMessage(const google::protobuf::Message& message) {
+  absl::StatusOr<Value> value = MessageToValue(message);
+  // Encoding a well-formed message cannot fail; an empty object is the
+  // conservative answer if it ever did.
+  return value.ok() ? WriteJson(*value) : "{}";
+}
+
+absl::Status ParseMessageInto(absl::string_view json, absl::string_view what,
+                              google::protobuf::Message* message) {
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = true;
+  auto status =
+      google::protobuf::util::JsonStringToMessage(
+      google::protobuf::StringPiece(json.data(), json.size()), message,
+      options);
+  if (!status.ok()) return InvalidJson(what, status.message().ToString());
+  return absl::OkStatus();
+}
+
+absl::Status ValueToMessage(const Value& value, absl::string_view what,
+                            google::protobuf::Message* message) {
+  return ParseMessageInto(WriteJson(value), what, message);
+}
+
+Value ObjectValue(Struct object) {
+  Value v;
+  *v.mutable_struct_value() = std::move(object);
+  return v;
+}
+
+Value StringValue(absl::string_view s) {
+  Value v;
+  v.set_string_value(std::string(s));
+  return v;
+}
+
+}  // namespace ocicni::types

@@ -1,0 +1,77 @@
+// JSON reading and writing for CNI wire data.
+//
+// Parsing uses protobuf's JSON utilities; no hand-written parser. They reject
+// duplicate keys and trailing garbage; they tolerate a trailing comma in an
+// array or object. Writing goes
+// through one canonical writer so that the same input always gives the same
+// bytes: object keys sorted byte-wise at every level, no insignificant
+// whitespace, numbers in their shortest round-trip form, and the same string
+// escaping as Go's encoding/json (so what plugins receive matches libcni).
+//
+//   OCICNI_ASSIGN_OR_RETURN(google::protobuf::Value conf,
+//                           ParseJson(bytes, "/etc/cni/net.d/10-a.conflist"));
+//   std::string out = WriteJson(conf);
+//
+//   OCICNI_ASSIGN_OR_RETURN(Error err, ParseMessage<Error>(stdout, "bridge"));
+//   std::string json = WriteMessage(err);
+#ifndef OCICNI_TYPES_JSON_H_
+#define OCICNI_TYPES_JSON_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "google/protobuf/message.h"
+#include "google/protobuf/struct.pb.h"
+
+namespace ocicni::types {
+
+// ParseJson parses any JSON text (object, array, scalar or null) into a
+// Value. `what` names the source (a file, a plugin) in the error.
+// Errors: kInvalidArgument "<what>: invalid JSON: <reason>".
+absl::StatusOr<google::protobuf::Value> ParseJson(absl::string_view json,
+                                                  absl::string_view what);
+
+// ParseJsonObject is ParseJson that also requires an object.
+absl::StatusOr<google::protobuf::Struct> ParseJsonObject(
+    absl::string_view json, absl::string_view what);
+
+// WriteJson writes `value` canonically (see the file comment).
+std::string WriteJson(const google::protobuf::Value& value);
+std::string WriteJson(const google::protobuf::Struct& object);
+
+// MessageToValue converts a typed message to its JSON value (json_names as
+// keys, unset/empty fields left out).
+absl::StatusOr<google::protobuf::Value> MessageToValue(
+    const google::protobuf::Message& message);
+
+// WriteMessage writes a typed message canonically.
+std::string WriteMessage(const google::protobuf::Message& message);
+
+// ParseMessageInto reads JSON into a typed message. Unknown keys are ignored
+// (CNI requires tolerating them). Errors: kInvalidArgument naming `what`.
+absl::Status ParseMessageInto(absl::string_view json, absl::string_view what,
+                              google::protobuf::Message* message);
+
+// ValueToMessage reads a Value into a typed message, as ParseMessageInto.
+absl::Status ValueToMessage(const google::protobuf::Value& value,
+                            absl::string_view what,
+                            google::protobuf::Message* message);
+
+template <typename T>
+absl::StatusOr<T> ParseMessage(absl::string_view json, absl::string_view what) {
+  T message;
+  absl::Status status = ParseMessageInto(json, what, &message);
+  if (!status.ok()) return status;
+  return message;
+}
+
+// ObjectValue wraps a Struct into a Value.
+google::protobuf::Value ObjectValue(google::protobuf::Struct object);
+// StringValue makes a string Value.
+google::protobuf::Value StringValue(absl::string_view s);
+
+}  // namespace ocicni::types
+
+#endif  // OCICNI_TYPES_JSON_H_

@@ -1,0 +1,133 @@
+#include "types/version.h"
+
+#include <algorithm>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "types/json.h"
+
+namespace ocicni::types {
+namespace {
+
+bool ParsePart(absl::string_view part, int* out) {
+  if (part.empty() || part.size() > 9) return false;
+  for (char c : part) {
+    if (c < '0' || c > '9') return false;
+  }
+  return absl::SimpleAtoi(part, out);
+}
+
+}  // namespace
+
+absl::StatusOr<Version> Version::Parse(absl::string_view text) {
+  if (text.empty()) return Version{0, 1, 0};
+  std::vector<absl::string_view> parts = absl::StrSplit(text, '.');
+  if (parts.size() > 3) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "invalid version \"", text, "\": too many parts (at most 3)"));
+  }
+  int numbers[3] = {0, 0, 0};
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (!ParsePart(parts[i], &numbers[i])) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("invalid version \"", text, "\": part \"", parts[i],
+                       "\" is not a number"));
+    }
+  }
+  return Version{numbers[0], numbers[1], numbers[2]};
+}
+
+std::string Version::ToString() const {
+  return absl::StrCat(major, ".", minor, ".", patch);
+}
+
+bool IsSupportedVersion(absl::string_view version) {
+  if (version.empty()) version = "0.1.0";
+  return std::find(std::begin(kSupportedVersions),
+                   std::end(kSupportedVersions),
+                   version) != std::end(kSupportedVersions);
+}
+
+bool VersionAtLeast(absl::string_view version, absl::string_view minimum) {
+  absl::StatusOr<Version> v = Version::Parse(version);
+  absl::StatusOr<Version> m = Version::Parse(minimum);
+  return v.ok() && m.ok() && *v >= *m;
+}
+
+absl::StatusOr<std::string> NegotiateVersion(
+    absl::string_view cni_version, absl::Span<const std::string> cni_versions) {
+  absl::StatusOr<Version> best = Version::Parse(cni_version);
+  if (!best.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cniVersion: ", best.status().message()));
+  }
+  std::string chosen(cni_version.empty() ? "0.1.0" : cni_version);
+  const Version current = *Version::Parse(kCurrentVersion);
+  for (const std::string& entry : cni_versions) {
+    absl::StatusOr<Version> v = Version::Parse(entry);
+    if (!v.ok() || entry.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "cniVersions: ",
+          v.ok() ? "empty version string" : v.status().message()));
+    }
+    if (*v > current) continue;
+    if (*v > *best) {
+      best = *v;
+      chosen = entry;
+    }
+  }
+  return chosen;
+}
+
+absl::StatusOr<VersionInfo> DecodeVersionInfo(absl::string_view output,
+                                              absl::string_view plugin) {
+  std::string what = absl::StrCat("plugin ", plugin, " VERSION output");
+  VersionInfo info;
+  absl::Status status = ParseMessageInto(output, what, &info);
+  if (!status.ok()) return status;
+  if (info.cni_version().empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": missing cniVersion"));
+  }
+  absl::StatusOr<Version> reported = Version::Parse(info.cni_version());
+  if (!reported.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": ", reported.status().message()));
+  }
+  if (info.supported_versions().empty()) {
+    // Plugins of spec 0.1.0/0.2.0 report only their own version.
+    if (*reported == Version{0, 2, 0}) {
+      info.add_supported_versions("0.1.0");
+      info.add_supported_versions("0.2.0");
+    } else {
+      info.add_supported_versions(info.cni_version());
+    }
+  }
+  for (const std::string& v : info.supported_versions()) {
+    absl::StatusOr<Version> parsed = Version::Parse(v);
+    if (!parsed.ok() || v.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          what, ": supportedVersions: ",
+          parsed.ok() ? "empty version string" : parsed.status().message()));
+    }
+  }
+  return info;
+}
+
+VersionInfo LegacyVersionInfo() {
+  VersionInfo info;
+  info.set_cni_version("0.1.0");
+  info.add_supported_versions("0.1.0");
+  return info;
+}
+
+bool SupportsVersion(const VersionInfo& info, absl::string_view version) {
+  if (version.empty()) version = "0.1.0";
+  for (const std::string& v : info.supported_versions()) {
+    if (v == version) return true;
+  }
+  return false;
+}
+
+}  // namespace ocicni::types

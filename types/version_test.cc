@@ -1,0 +1,97 @@
+#include "types/version.h"
+
+#include "gtest/gtest.h"
+
+namespace ocicni::types {
+namespace {
+
+TEST(Version, ParseAndCompare) {
+  struct Case {
+    const char* text;
+    Version want;
+  } cases[] = {{"", {0, 1, 0}},      {"0.1.0", {0, 1, 0}},
+               {"0.3.1", {0, 3, 1}}, {"1.1.0", {1, 1, 0}},
+               {"1", {1, 0, 0}},     {"1.0", {1, 0, 0}},
+               {"10.20.30", {10, 20, 30}}};
+  for (const auto& c : cases) {
+    auto v = Version::Parse(c.text);
+    ASSERT_TRUE(v.ok()) << c.text << ": " << v.status();
+    EXPECT_EQ(*v, c.want) << c.text;
+  }
+  EXPECT_LT(*Version::Parse("0.3.1"), *Version::Parse("0.4.0"));
+  EXPECT_LT(*Version::Parse("0.4.0"), *Version::Parse("0.10.0"));
+  EXPECT_GT(*Version::Parse("1.1.0"), *Version::Parse("1.0.0"));
+  EXPECT_EQ(Version::Parse("1.0.0")->ToString(), "1.0.0");
+}
+
+TEST(Version, ParseErrors) {
+  for (const char* bad : {"1.0.0.0", "a.b.c", "1..0", "1.0.", "-1.0.0",
+                          " 1.0.0", "1.0.0-rc1", "v1.0.0", "99999999999"}) {
+    auto v = Version::Parse(bad);
+    EXPECT_FALSE(v.ok()) << bad;
+    if (!v.ok()) {
+      EXPECT_NE(v.status().message().find(bad), std::string::npos)
+          << v.status();
+    }
+  }
+  EXPECT_NE(Version::Parse("1.0.0.0").status().message().find("too many"),
+            std::string::npos);
+}
+
+TEST(Version, Supported) {
+  for (absl::string_view v : kSupportedVersions) EXPECT_TRUE(IsSupportedVersion(v));
+  EXPECT_TRUE(IsSupportedVersion(""));
+  EXPECT_FALSE(IsSupportedVersion("0.5.0"));
+  EXPECT_FALSE(IsSupportedVersion("1.0"));
+  EXPECT_TRUE(VersionAtLeast("0.4.0", "0.4.0"));
+  EXPECT_FALSE(VersionAtLeast("0.3.1", "0.4.0"));
+  EXPECT_FALSE(VersionAtLeast("junk", "0.1.0"));
+}
+
+TEST(Version, Negotiate) {
+  EXPECT_EQ(*NegotiateVersion("1.0.0", {}), "1.0.0");
+  EXPECT_EQ(*NegotiateVersion("", {}), "0.1.0");
+  EXPECT_EQ(*NegotiateVersion("1.0.0", {"1.0.0", "1.1.0", "2.0.0"}), "1.1.0");
+  EXPECT_EQ(*NegotiateVersion("1.1.0", {"0.4.0", "1.0.0"}), "1.1.0");
+  EXPECT_EQ(*NegotiateVersion("0.3.1", {"3.0.0"}), "0.3.1");
+  auto bad = NegotiateVersion("1.0.0", {"1.0.0", "x.y"});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("cniVersions"), std::string::npos);
+  EXPECT_FALSE(NegotiateVersion("1.0.0", {""}).ok());
+  EXPECT_FALSE(NegotiateVersion("1.0.0.0", {}).ok());
+}
+
+TEST(Version, DecodeVersionInfo) {
+  auto info = DecodeVersionInfo(
+      R"({"cniVersion":"1.0.0","supportedVersions":["0.1.0","0.2.0","0.3.0","0.3.1","0.4.0","1.0.0"]})",
+      "bridge");
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_TRUE(SupportsVersion(*info, "0.4.0"));
+  EXPECT_FALSE(SupportsVersion(*info, "1.1.0"));
+
+  auto legacy = DecodeVersionInfo(R"({"cniVersion":"0.2.0"})", "old");
+  ASSERT_TRUE(legacy.ok()) << legacy.status();
+  EXPECT_EQ(legacy->supported_versions_size(), 2);
+  EXPECT_TRUE(SupportsVersion(*legacy, "0.1.0"));
+  EXPECT_TRUE(SupportsVersion(*legacy, "0.2.0"));
+
+  auto v010 = DecodeVersionInfo(R"({"cniVersion":"0.1.0"})", "older");
+  ASSERT_TRUE(v010.ok());
+  EXPECT_TRUE(SupportsVersion(*v010, ""));
+
+  EXPECT_TRUE(SupportsVersion(LegacyVersionInfo(), "0.1.0"));
+  EXPECT_FALSE(SupportsVersion(LegacyVersionInfo(), "0.2.0"));
+
+  for (const char* bad :
+       {"", "garbage", "{}", R"({"cniVersion":"1.0.0.0"})",
+        R"({"cniVersion":"1.0.0","supportedVersions":["x"]})",
+        R"({"cniVersion":1})"}) {
+    auto r = DecodeVersionInfo(bad, "weird");
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.status().message().find("weird"), std::string::npos)
+        << r.status();
+  }
+}
+
+}  // namespace
+}  // namespace ocicni::types
