@@ -1,0 +1,218 @@
+#include "types/result.h"
+
+#include <arpa/inet.h>
+
+#include <string>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
+#include "types/json.h"
+#include "types/version.h"
+
+namespace ocicni::types {
+namespace {
+
+bool IsLegacy(absl::string_view version) {
+  return !VersionAtLeast(version, "0.3.0");
+}
+
+bool IsPre100(absl::string_view version) {
+  return !VersionAtLeast(version, "1.0.0");
+}
+
+absl::Status Invalid(absl::string_view what, absl::string_view reason) {
+  return absl::InvalidArgumentError(absl::StrCat(what, ": ", reason));
+}
+
+// CidrFamily returns the family of "ip/prefix" with a valid prefix, else 0.
+int CidrFamily(absl::string_view cidr) {
+  size_t slash = cidr.find('/');
+  if (slash == absl::string_view::npos) return 0;
+  int family = IPFamily(cidr.substr(0, slash));
+  int prefix;
+  absl::string_view digits = cidr.substr(slash + 1);
+  if (family == 0 || digits.empty() || digits.size() > 3 ||
+      !absl::SimpleAtoi(digits, &prefix) || prefix < 0 ||
+      prefix > (family == 4 ? 32 : 128)) {
+    return 0;
+  }
+  return family;
+}
+
+absl::Status CheckRoutes(const google::protobuf::RepeatedPtrField<Route>& routes,
+                         absl::string_view what) {
+  for (const Route& route : routes) {
+    if (CidrFamily(route.dst()) == 0) {
+      return Invalid(what, absl::StrCat("route dst \"", route.dst(),
+                                        "\" is not an IP/prefix"));
+    }
+    if (!route.gw().empty() && IPFamily(route.gw()) == 0) {
+      return Invalid(what, absl::StrCat("route gw \"", route.gw(),
+                                        "\" is not an IP address"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckLegacyIP(const LegacyIPConfig& ip, int family,
+                           absl::string_view key, absl::string_view what) {
+  if (CidrFamily(ip.ip()) != family) {
+    return Invalid(what, absl::StrCat(key, ".ip \"", ip.ip(),
+                                      "\" is not an IPv", family, " CIDR"));
+  }
+  if (!ip.gateway().empty() && IPFamily(ip.gateway()) == 0) {
+    return Invalid(what, absl::StrCat(key, ".gateway \"", ip.gateway(),
+                                      "\" is not an IP address"));
+  }
+  return CheckRoutes(ip.routes(), what);
+}
+
+bool DnsEmpty(const DNS& dns) {
+  return dns.nameservers().empty() && dns.domain().empty() &&
+         dns.search().empty() && dns.options().empty();
+}
+
+// ToCurrent returns the result in the 1.x shape (no ips[].version, no
+// ip4/ip6), keeping its version string.
+Result ToCurrent(const Result& in) {
+  Result out;
+  out.set_cni_version(in.cni_version());
+  if (!DnsEmpty(in.dns())) *out.mutable_dns() = in.dns();
+  if (IsLegacy(in.cni_version())) {
+    for (const LegacyIPConfig* legacy : {&in.ip4(), &in.ip6()}) {
+      if (legacy->ip().empty()) continue;
+      IPConfig* ip = out.add_ips();
+      ip->set_address(legacy->ip());
+      ip->set_gateway(legacy->gateway());
+      for (const Route& route : legacy->routes()) *out.add_routes() = route;
+    }
+    return out;
+  }
+  *out.mutable_interfaces() = in.interfaces();
+  *out.mutable_ips() = in.ips();
+  *out.mutable_routes() = in.routes();
+  for (IPConfig& ip : *out.mutable_ips()) ip.clear_version();
+  return out;
+}
+
+}  // namespace
+
+int IPFamily(absl::string_view address) {
+  size_t slash = address.find('/');
+  std::string ip(address.substr(0, slash));
+  unsigned char buf[16];
+  if (inet_pton(AF_INET, ip.c_str(), buf) == 1) return 4;
+  if (inet_pton(AF_INET6, ip.c_str(), buf) == 1) return 6;
+  return 0;
+}
+
+absl::Status ValidateResult(const Result& result, absl::string_view what) {
+  if (!IsSupportedVersion(result.cni_version())) {
+    return Invalid(what, absl::StrCat("unsupported result cniVersion \"",
+                                      result.cni_version(), "\""));
+  }
+  if (IsLegacy(result.cni_version())) {
+    if (result.has_ip4()) {
+      OCICNI_RETURN_IF_ERROR(CheckLegacyIP(result.ip4(), 4, "ip4", what));
+    }
+    if (result.has_ip6()) {
+      OCICNI_RETURN_IF_ERROR(CheckLegacyIP(result.ip6(), 6, "ip6", what));
+    }
+    return absl::OkStatus();
+  }
+  for (int i = 0; i < result.ips_size(); ++i) {
+    const IPConfig& ip = result.ips(i);
+    if (CidrFamily(ip.address()) == 0) {
+      return Invalid(what, absl::StrCat("ips[", i, "].address \"",
+                                        ip.address(),
+                                        "\" is not an IP/prefix"));
+    }
+    if (!ip.gateway().empty() && IPFamily(ip.gateway()) == 0) {
+      return Invalid(what, absl::StrCat("ips[", i, "].gateway \"",
+                                        ip.gateway(),
+                                        "\" is not an IP address"));
+    }
+    if (ip.has_interface() &&
+        (ip.interface() < 0 || ip.interface() >= result.interfaces_size())) {
+      return Invalid(
+          what, absl::StrCat("ips[", i, "].interface ", ip.interface(),
+                             " is out of range (the result has ",
+                             result.interfaces_size(), " interfaces)"));
+    }
+  }
+  return CheckRoutes(result.routes(), what);
+}
+
+absl::StatusOr<Result> DecodeResult(absl::string_view output,
+                                    absl::string_view config_version,
+                                    absl::string_view plugin) {
+  std::string what = absl::StrCat("result of plugin ", plugin);
+  OCICNI_ASSIGN_OR_RETURN(google::protobuf::Value value,
+                          ParseJson(output, what));
+  Result result;
+  if (value.kind_case() == google::protobuf::Value::kStructValue) {
+    OCICNI_RETURN_IF_ERROR(ValueToMessage(value, what, &result));
+  } else if (value.kind_case() != google::protobuf::Value::kNullValue) {
+    return Invalid(what, "expected a JSON object");
+  }
+  if (result.cni_version().empty()) {
+    result.set_cni_version(config_version.empty() ? "0.1.0"
+                                                  : std::string(config_version));
+  }
+  OCICNI_RETURN_IF_ERROR(ValidateResult(result, what));
+  return result;
+}
+
+absl::StatusOr<Result> ConvertResult(const Result& result,
+                                     absl::string_view to_version) {
+  if (!IsSupportedVersion(to_version)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cannot convert result to unsupported version \"", to_version, "\""));
+  }
+  std::string target(to_version.empty() ? "0.1.0" : to_version);
+  Result current = ToCurrent(result);
+  current.set_cni_version(target);
+  if (!IsPre100(target)) return current;
+
+  if (!IsLegacy(target)) {
+    for (Interface& iface : *current.mutable_interfaces()) {
+      iface.clear_mtu();
+      iface.clear_socket_path();
+      iface.clear_pci_id();
+    }
+    for (IPConfig& ip : *current.mutable_ips()) {
+      ip.set_version(IPFamily(ip.address()) == 6 ? "6" : "4");
+    }
+    return current;
+  }
+
+  Result legacy;
+  legacy.set_cni_version(target);
+  if (current.has_dns()) *legacy.mutable_dns() = current.dns();
+  for (const IPConfig& ip : current.ips()) {
+    LegacyIPConfig* slot =
+        IPFamily(ip.address()) == 6 ? legacy.mutable_ip6() : legacy.mutable_ip4();
+    if (!slot->ip().empty()) continue;  // Only the first of each family.
+    slot->set_ip(ip.address());
+    slot->set_gateway(ip.gateway());
+  }
+  if (!legacy.has_ip4() && !legacy.has_ip6()) {
+    return absl::InvalidArgumentError(
+        "cannot convert: no valid IP addresses");
+  }
+  for (const Route& route : current.routes()) {
+    LegacyIPConfig* slot = IPFamily(route.dst()) == 6 ? legacy.mutable_ip6()
+                                                      : legacy.mutable_ip4();
+    if (slot->ip().empty()) continue;  // No address of that family.
+    Route* out = slot->add_routes();
+    out->set_dst(route.dst());
+    out->set_gw(route.gw());
+  }
+  // mutable_ip4()/ip6() above may have created an empty block.
+  if (legacy.ip4().ip().empty()) legacy.clear_ip4();
+  if (legacy.ip6().ip().empty()) legacy.clear_ip6();
+  return legacy;
+}
+
+}  // namespace ocicni::types

@@ -1,0 +1,55 @@
+// Plugin results: decoding a plugin's ADD output and converting it between
+// spec versions.
+//
+// A Result (types/cni.proto) holds any version's shape. DecodeResult reads a
+// plugin's stdout in the version it claims (or the config's, when it claims
+// none) and checks it; ConvertResult produces another version's shape:
+//
+//   OCICNI_ASSIGN_OR_RETURN(Result r,
+//                           DecodeResult(stdout, "1.0.0", "bridge"));
+//   OCICNI_ASSIGN_OR_RETURN(Result old, ConvertResult(r, "0.4.0"));
+//   std::string json = WriteMessage(old);  // ips[].version filled in
+//
+// Conversion rules (spec and libcni):
+//   1.x -> 0.3.x/0.4.0: ips[].version "4"/"6" added from the address family;
+//     interfaces lose mtu, socketPath and pciID.
+//   any -> 0.1.0/0.2.0: the first IPv4 and first IPv6 address become ip4 and
+//     ip6, routes are split by the family of their destination, interfaces
+//     are dropped; no address at all is an error.
+//   0.1.0/0.2.0 -> newer: ip4/ip6 become ips (without an interface index) and
+//     their routes are merged, IPv4 first.
+//   1.0.0 <-> 1.1.0: only the version string changes.
+#ifndef OCICNI_TYPES_RESULT_H_
+#define OCICNI_TYPES_RESULT_H_
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "types/cni.pb.h"
+
+namespace ocicni::types {
+
+// DecodeResult reads a plugin's ADD output. A missing cniVersion means the
+// config's version `config_version`; the output `null` is an empty result in
+// that version. Errors (kInvalidArgument, naming `plugin`): bad JSON, an
+// unsupported version, an address or gateway that is not an IP (CIDR for
+// addresses), an ips[].interface index outside interfaces.
+absl::StatusOr<Result> DecodeResult(absl::string_view output,
+                                    absl::string_view config_version,
+                                    absl::string_view plugin);
+
+// ValidateResult checks a result already in memory, as DecodeResult does.
+absl::Status ValidateResult(const Result& result, absl::string_view what);
+
+// ConvertResult returns `result` in the shape of `to_version`. Errors:
+// kInvalidArgument for an unsupported version, or "cannot convert: no valid
+// IP addresses" when converting to 0.1.0/0.2.0 a result without addresses.
+absl::StatusOr<Result> ConvertResult(const Result& result,
+                                     absl::string_view to_version);
+
+// IPFamily returns 4 or 6 for an address with or without a /prefix, and 0
+// when it is not an IP address.
+int IPFamily(absl::string_view address);
+
+}  // namespace ocicni::types
+
+#endif  // OCICNI_TYPES_RESULT_H_

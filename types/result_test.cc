@@ -1,0 +1,232 @@
+#include "types/result.h"
+
+#include <map>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "types/json.h"
+#include "types/version.h"
+
+namespace ocicni::types {
+namespace {
+
+// Outputs as real plugins print them.
+const std::map<std::string, std::string>& PluginOutputs() {
+  static const auto* outputs = new std::map<std::string, std::string>{
+      // bridge + host-local at 1.0.0 (Debian's plugins, pretty-printed).
+      {"bridge-1.0.0", R"({
+    "cniVersion": "1.0.0",
+    "interfaces": [
+        {"name": "cni0", "mac": "8e:a9:e9:9f:35:8b"},
+        {"name": "veth436e0600", "mac": "ae:3f:ba:d4:0e:aa"},
+        {"name": "eth0", "mac": "e6:85:5d:4b:98:2e", "sandbox": "/var/run/netns/pod"}
+    ],
+    "ips": [
+        {"interface": 2, "address": "10.250.0.2/24", "gateway": "10.250.0.1"},
+        {"interface": 2, "address": "fd00:10::2/64", "gateway": "fd00:10::1"}
+    ],
+    "routes": [{"dst": "0.0.0.0/0"}, {"dst": "::/0", "gw": "fd00:10::1"}],
+    "dns": {}
+})"},
+      // host-local alone (IPAM result: no interfaces) at 0.3.1.
+      {"host-local-0.3.1", R"({
+    "cniVersion": "0.3.1",
+    "ips": [{"version": "4", "address": "10.1.0.5/16", "gateway": "10.1.0.1"}],
+    "routes": [{"dst": "0.0.0.0/0", "gw": "10.1.0.1"}],
+    "dns": {"nameservers": ["10.1.0.10"], "search": ["svc.local"]}
+})"},
+      // ptp at 0.4.0.
+      {"ptp-0.4.0", R"({
+    "cniVersion": "0.4.0",
+    "interfaces": [
+        {"name": "veth1d2c3b4a", "mac": "3a:1b:2c:3d:4e:5f"},
+        {"name": "eth0", "mac": "7e:8f:90:a1:b2:c3", "sandbox": "/proc/42/ns/net"}
+    ],
+    "ips": [{"version": "4", "interface": 1, "address": "10.2.0.7/24", "gateway": "10.2.0.1"}],
+    "routes": [{"dst": "0.0.0.0/0"}],
+    "dns": {}
+})"},
+      // A 0.2.0 plugin (flannel era).
+      {"legacy-0.2.0", R"({
+    "cniVersion": "0.2.0",
+    "ip4": {"ip": "10.3.0.9/24", "gateway": "10.3.0.1",
+            "routes": [{"dst": "0.0.0.0/0", "gw": "10.3.0.1"}]},
+    "ip6": {"ip": "fd00:3::9/64", "routes": [{"dst": "::/0"}]},
+    "dns": {"domain": "cluster.local"}
+})"},
+      // 1.1.0 with the fields older versions lack.
+      {"vhost-1.1.0", R"({
+    "cniVersion": "1.1.0",
+    "interfaces": [{"name": "eth0", "mtu": 9000, "socketPath": "/run/vhost.sock",
+                    "pciID": "0000:00:1f.6", "sandbox": "/run/netns/p"}],
+    "ips": [{"interface": 0, "address": "192.168.5.3/24"}],
+    "routes": [{"dst": "192.168.0.0/16", "mtu": 1400, "table": 0, "scope": 253}]
+})"},
+  };
+  return *outputs;
+}
+
+std::string Convert(const std::string& input, const std::string& to) {
+  absl::StatusOr<Result> r = DecodeResult(input, "", "test");
+  EXPECT_TRUE(r.ok()) << r.status();
+  if (!r.ok()) return "";
+  absl::StatusOr<Result> c = ConvertResult(*r, to);
+  if (!c.ok()) return std::string(c.status().message());
+  return WriteMessage(*c);
+}
+
+TEST(Result, ExpectedConversions) {
+  const auto& in = PluginOutputs();
+  struct Case {
+    std::string input, to, want;
+  } cases[] = {
+      {"bridge-1.0.0", "1.1.0",
+       R"({"cniVersion":"1.1.0","interfaces":[{"mac":"8e:a9:e9:9f:35:8b","name":"cni0"},{"mac":"ae:3f:ba:d4:0e:aa","name":"veth436e0600"},{"mac":"e6:85:5d:4b:98:2e","name":"eth0","sandbox":"/var/run/netns/pod"}],"ips":[{"address":"10.250.0.2/24","gateway":"10.250.0.1","interface":2},{"address":"fd00:10::2/64","gateway":"fd00:10::1","interface":2}],"routes":[{"dst":"0.0.0.0/0"},{"dst":"::/0","gw":"fd00:10::1"}]})"},
+      {"bridge-1.0.0", "0.4.0",
+       R"({"cniVersion":"0.4.0","interfaces":[{"mac":"8e:a9:e9:9f:35:8b","name":"cni0"},{"mac":"ae:3f:ba:d4:0e:aa","name":"veth436e0600"},{"mac":"e6:85:5d:4b:98:2e","name":"eth0","sandbox":"/var/run/netns/pod"}],"ips":[{"address":"10.250.0.2/24","gateway":"10.250.0.1","interface":2,"version":"4"},{"address":"fd00:10::2/64","gateway":"fd00:10::1","interface":2,"version":"6"}],"routes":[{"dst":"0.0.0.0/0"},{"dst":"::/0","gw":"fd00:10::1"}]})"},
+      {"bridge-1.0.0", "0.2.0",
+       R"({"cniVersion":"0.2.0","ip4":{"gateway":"10.250.0.1","ip":"10.250.0.2/24","routes":[{"dst":"0.0.0.0/0"}]},"ip6":{"gateway":"fd00:10::1","ip":"fd00:10::2/64","routes":[{"dst":"::/0","gw":"fd00:10::1"}]}})"},
+      {"host-local-0.3.1", "1.0.0",
+       R"({"cniVersion":"1.0.0","dns":{"nameservers":["10.1.0.10"],"search":["svc.local"]},"ips":[{"address":"10.1.0.5/16","gateway":"10.1.0.1"}],"routes":[{"dst":"0.0.0.0/0","gw":"10.1.0.1"}]})"},
+      {"host-local-0.3.1", "0.1.0",
+       R"({"cniVersion":"0.1.0","dns":{"nameservers":["10.1.0.10"],"search":["svc.local"]},"ip4":{"gateway":"10.1.0.1","ip":"10.1.0.5/16","routes":[{"dst":"0.0.0.0/0","gw":"10.1.0.1"}]}})"},
+      {"ptp-0.4.0", "1.0.0",
+       R"({"cniVersion":"1.0.0","interfaces":[{"mac":"3a:1b:2c:3d:4e:5f","name":"veth1d2c3b4a"},{"mac":"7e:8f:90:a1:b2:c3","name":"eth0","sandbox":"/proc/42/ns/net"}],"ips":[{"address":"10.2.0.7/24","gateway":"10.2.0.1","interface":1}],"routes":[{"dst":"0.0.0.0/0"}]})"},
+      {"ptp-0.4.0", "0.3.0",
+       R"({"cniVersion":"0.3.0","interfaces":[{"mac":"3a:1b:2c:3d:4e:5f","name":"veth1d2c3b4a"},{"mac":"7e:8f:90:a1:b2:c3","name":"eth0","sandbox":"/proc/42/ns/net"}],"ips":[{"address":"10.2.0.7/24","gateway":"10.2.0.1","interface":1,"version":"4"}],"routes":[{"dst":"0.0.0.0/0"}]})"},
+      {"legacy-0.2.0", "0.4.0",
+       R"({"cniVersion":"0.4.0","dns":{"domain":"cluster.local"},"ips":[{"address":"10.3.0.9/24","gateway":"10.3.0.1","version":"4"},{"address":"fd00:3::9/64","version":"6"}],"routes":[{"dst":"0.0.0.0/0","gw":"10.3.0.1"},{"dst":"::/0"}]})"},
+      {"legacy-0.2.0", "1.1.0",
+       R"({"cniVersion":"1.1.0","dns":{"domain":"cluster.local"},"ips":[{"address":"10.3.0.9/24","gateway":"10.3.0.1"},{"address":"fd00:3::9/64"}],"routes":[{"dst":"0.0.0.0/0","gw":"10.3.0.1"},{"dst":"::/0"}]})"},
+      {"legacy-0.2.0", "0.1.0",
+       R"({"cniVersion":"0.1.0","dns":{"domain":"cluster.local"},"ip4":{"gateway":"10.3.0.1","ip":"10.3.0.9/24","routes":[{"dst":"0.0.0.0/0","gw":"10.3.0.1"}]},"ip6":{"ip":"fd00:3::9/64","routes":[{"dst":"::/0"}]}})"},
+      {"vhost-1.1.0", "1.0.0",
+       R"({"cniVersion":"1.0.0","interfaces":[{"mtu":9000,"name":"eth0","pciID":"0000:00:1f.6","sandbox":"/run/netns/p","socketPath":"/run/vhost.sock"}],"ips":[{"address":"192.168.5.3/24","interface":0}],"routes":[{"dst":"192.168.0.0/16","mtu":1400,"scope":253,"table":0}]})"},
+      {"vhost-1.1.0", "0.4.0",
+       R"({"cniVersion":"0.4.0","interfaces":[{"name":"eth0","sandbox":"/run/netns/p"}],"ips":[{"address":"192.168.5.3/24","interface":0,"version":"4"}],"routes":[{"dst":"192.168.0.0/16","mtu":1400,"scope":253,"table":0}]})"},
+      {"vhost-1.1.0", "0.2.0",
+       R"({"cniVersion":"0.2.0","ip4":{"ip":"192.168.5.3/24","routes":[{"dst":"192.168.0.0/16"}]}})"},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(Convert(in.at(c.input), c.to), c.want)
+        << c.input << " -> " << c.to;
+  }
+}
+
+// Every plugin output converts to every version, and the output has the shape
+// of that version and decodes again.
+TEST(Result, WholeMatrixHasTargetShape) {
+  for (const auto& [name, output] : PluginOutputs()) {
+    absl::StatusOr<Result> decoded = DecodeResult(output, "", name);
+    ASSERT_TRUE(decoded.ok()) << name << ": " << decoded.status();
+    for (absl::string_view to : kSupportedVersions) {
+      absl::StatusOr<Result> c = ConvertResult(*decoded, to);
+      ASSERT_TRUE(c.ok()) << name << " -> " << to << ": " << c.status();
+      EXPECT_EQ(c->cni_version(), to);
+      bool legacy = !VersionAtLeast(to, "0.3.0");
+      bool v1 = VersionAtLeast(to, "1.0.0");
+      EXPECT_EQ(c->ips_size() == 0 && c->interfaces_size() == 0, legacy)
+          << name << " -> " << to;
+      EXPECT_EQ(c->has_ip4() || c->has_ip6(), legacy) << name << " -> " << to;
+      for (const IPConfig& ip : c->ips()) {
+        EXPECT_EQ(ip.version().empty(), v1) << name << " -> " << to;
+      }
+      std::string json = WriteMessage(*c);
+      absl::StatusOr<Result> again = DecodeResult(json, "", name);
+      ASSERT_TRUE(again.ok()) << json << ": " << again.status();
+      EXPECT_EQ(WriteMessage(*again), json);
+      // Converting back to the source version and forth is stable.
+      absl::StatusOr<Result> back = ConvertResult(*again, to);
+      ASSERT_TRUE(back.ok());
+      EXPECT_EQ(WriteMessage(*back), json);
+    }
+  }
+}
+
+TEST(Result, MissingVersionTakesConfigVersion) {
+  auto r = DecodeResult(R"({"ips":[{"address":"10.0.0.2/8","version":"4"}]})",
+                        "0.4.0", "p");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->cni_version(), "0.4.0");
+  auto old = DecodeResult(R"({"ip4":{"ip":"10.0.0.2/8"}})", "", "p");
+  ASSERT_TRUE(old.ok()) << old.status();
+  EXPECT_EQ(old->cni_version(), "0.1.0");
+  EXPECT_EQ(old->ip4().ip(), "10.0.0.2/8");
+}
+
+TEST(Result, NullOutputIsAnEmptyResult) {
+  auto r = DecodeResult("null", "1.0.0", "p");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(WriteMessage(*r), R"({"cniVersion":"1.0.0"})");
+  EXPECT_EQ(ConvertResult(*r, "0.2.0").status().message(),
+            "cannot convert: no valid IP addresses");
+}
+
+TEST(Result, NoAddressToLegacyFails) {
+  auto r = DecodeResult(
+      R"({"cniVersion":"1.0.0","interfaces":[{"name":"eth0"}]})", "", "p");
+  ASSERT_TRUE(r.ok());
+  for (const char* to : {"0.1.0", "0.2.0"}) {
+    auto c = ConvertResult(*r, to);
+    EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(c.status().message(), "cannot convert: no valid IP addresses");
+  }
+  EXPECT_TRUE(ConvertResult(*r, "0.4.0").ok());
+  EXPECT_FALSE(ConvertResult(*r, "0.5.0").ok());
+}
+
+TEST(Result, MalformedOutputsAreRejectedClearly) {
+  struct Case {
+    const char* output;
+    const char* want;
+  } cases[] = {
+      {"", "invalid JSON"},
+      {"garbage", "invalid JSON"},
+      {"[1,2]", "expected a JSON object"},
+      {R"({"cniVersion":"9.9.9"})", "unsupported result cniVersion"},
+      {R"({"cniVersion":"1.0.0","ips":[{"address":"10.0.0.1"}]})",
+       "not an IP/prefix"},
+      {R"({"cniVersion":"1.0.0","ips":[{"address":"10.0.0.1/33"}]})",
+       "not an IP/prefix"},
+      {R"({"cniVersion":"1.0.0","ips":[{"address":"10.0.0.1/8","gateway":"x"}]})",
+       "gateway"},
+      {R"({"cniVersion":"1.0.0","interfaces":[{"name":"eth0"}],"ips":[{"address":"10.0.0.1/8","interface":1}]})",
+       "ips[0].interface 1 is out of range (the result has 1 interfaces)"},
+      {R"({"cniVersion":"1.0.0","ips":[{"address":"10.0.0.1/8","interface":0}]})",
+       "out of range"},
+      {R"({"cniVersion":"1.0.0","ips":[{"address":"10.0.0.1/8","interface":-1}]})",
+       "out of range"},
+      {R"({"cniVersion":"1.0.0","routes":[{"dst":"nope"}]})", "route dst"},
+      {R"({"cniVersion":"0.2.0","ip4":{"ip":"fd00::1/64"}})", "not an IPv4"},
+      {R"({"cniVersion":"1.0.0","ips":"x"})", "invalid JSON"},
+  };
+  for (const Case& c : cases) {
+    auto r = DecodeResult(c.output, "1.0.0", "bridge");
+    ASSERT_FALSE(r.ok()) << c.output;
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(r.status().message().find(c.want), std::string::npos)
+        << c.output << " gave: " << r.status();
+    EXPECT_NE(r.status().message().find("plugin bridge"), std::string::npos)
+        << r.status();
+  }
+}
+
+TEST(Result, UnknownFieldsAreTolerated) {
+  auto r = DecodeResult(
+      R"({"cniVersion":"1.0.0","ips":[{"address":"10.0.0.1/8","future":1}],"extra":{"x":1}})",
+      "", "p");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->ips(0).address(), "10.0.0.1/8");
+}
+
+TEST(Result, IPFamily) {
+  EXPECT_EQ(IPFamily("10.0.0.1"), 4);
+  EXPECT_EQ(IPFamily("10.0.0.1/8"), 4);
+  EXPECT_EQ(IPFamily("::1"), 6);
+  EXPECT_EQ(IPFamily("fd00::1/64"), 6);
+  EXPECT_EQ(IPFamily("localhost"), 0);
+  EXPECT_EQ(IPFamily(""), 0);
+}
+
+}  // namespace
+}  // namespace ocicni::types
