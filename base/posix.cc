@@ -57,7 +57,8 @@ absl::StatusOr<UniqueFd> OpenFd(const char* path, int flags, int mode) {
 
 absl::StatusOr<std::pair<UniqueFd, UniqueFd>> MakePipe(int flags) {
   int fds[2];
-  if (::pipe2(fds, O_CLOEXEC | flags) != 0) return ErrnoToStatus(errno, "pipe2");
+  if (::pipe2(fds, O_CLOEXEC | flags) != 0)
+    return ErrnoToStatus(errno, "pipe2");
   return std::make_pair(UniqueFd(fds[0]), UniqueFd(fds[1]));
 }
 

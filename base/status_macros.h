@@ -18,10 +18,10 @@
 
 // OCICNI_RETURN_IF_ERROR evaluates `expr` (an absl::Status) and returns it
 // from the enclosing function when it is not OK.
-#define OCICNI_RETURN_IF_ERROR(expr)                    \
-  do {                                                  \
-    ::absl::Status ocicni_status_ = (expr);             \
-    if (!ocicni_status_.ok()) return ocicni_status_;    \
+#define OCICNI_RETURN_IF_ERROR(expr)                 \
+  do {                                               \
+    ::absl::Status ocicni_status_ = (expr);          \
+    if (!ocicni_status_.ok()) return ocicni_status_; \
   } while (false)
 
 #define OCICNI_STATUS_MACROS_CONCAT_INNER_(a, b) a##b
@@ -31,8 +31,8 @@
 // OCICNI_ASSIGN_OR_RETURN evaluates `rexpr` (an absl::StatusOr<T>); on error
 // it returns the status, otherwise it moves the value into `lhs`, which may be
 // a declaration (`auto x`) or an existing variable.
-#define OCICNI_ASSIGN_OR_RETURN(lhs, rexpr)                                   \
-  OCICNI_ASSIGN_OR_RETURN_IMPL_(                                              \
+#define OCICNI_ASSIGN_OR_RETURN(lhs, rexpr) \
+  OCICNI_ASSIGN_OR_RETURN_IMPL_(            \
       OCICNI_STATUS_MACROS_CONCAT_(ocicni_statusor_, __LINE__), lhs, rexpr)
 
 #define OCICNI_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, rexpr) \

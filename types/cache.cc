@@ -40,7 +40,8 @@ std::string EncodeCacheFile(const CacheFile& file) {
   AppendKey("config", StringValue(absl::Base64Escape(file.config())), &out);
   AppendKey("ifName", StringValue(file.if_name()), &out);
   AppendKey("networkName", StringValue(file.network_name()), &out);
-  if (!file.netns().empty()) AppendKey("netns", StringValue(file.netns()), &out);
+  if (!file.netns().empty())
+    AppendKey("netns", StringValue(file.netns()), &out);
   if (!file.cni_args().empty()) {
     google::protobuf::Value args;
     for (const auto& pair : file.cni_args()) {

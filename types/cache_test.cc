@@ -10,8 +10,9 @@ namespace ocicni::types {
 namespace {
 
 std::string ReadTestdata(const std::string& name) {
-  std::ifstream in(std::string(getenv("TEST_SRCDIR")) + "/ocicni/types/testdata/" + name,
-                   std::ios::binary);
+  std::ifstream in(
+      std::string(getenv("TEST_SRCDIR")) + "/ocicni/types/testdata/" + name,
+      std::ios::binary);
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
@@ -46,7 +47,8 @@ TEST(Cache, ReadsGoLibcniFileAndWritesItBackByteForByte) {
 }
 
 TEST(Cache, CachedResultMatchesWhatLibcniReturned) {
-  auto decoded = DecodeCacheFile(ReadTestdata("fixturenet-4f1b6a9c0e2d-eth0"), "f");
+  auto decoded =
+      DecodeCacheFile(ReadTestdata("fixturenet-4f1b6a9c0e2d-eth0"), "f");
   ASSERT_TRUE(decoded.ok());
   auto returned = ParseJsonObject(ReadTestdata("add-result.json"), "r");
   ASSERT_TRUE(returned.ok());
@@ -84,8 +86,9 @@ TEST(Cache, EncodeLeavesOutEmptyOptionalKeys) {
   f.set_if_name("eth0");
   f.set_network_name("n");
   f.set_config("{}");
-  EXPECT_EQ(EncodeCacheFile(f),
-            R"({"kind":"cniCacheV1","containerId":"c1","config":"e30=","ifName":"eth0","networkName":"n"})");
+  EXPECT_EQ(
+      EncodeCacheFile(f),
+      R"({"kind":"cniCacheV1","containerId":"c1","config":"e30=","ifName":"eth0","networkName":"n"})");
   f.set_netns("/var/run/netns/p");
   auto round = DecodeCacheFile(EncodeCacheFile(f), "x");
   ASSERT_TRUE(round.ok());

@@ -58,9 +58,8 @@ void AppendString(absl::string_view s, std::string* out) {
                    (static_cast<unsigned char>(s[i + 2]) == 0xa8 ||
                     static_cast<unsigned char>(s[i + 2]) == 0xa9)) {
           // U+2028 and U+2029, escaped as Go does.
-          out->append(static_cast<unsigned char>(s[i + 2]) == 0xa8
-                          ? "\\u2028"
-                          : "\\u2029");
+          out->append(static_cast<unsigned char>(s[i + 2]) == 0xa8 ? "\\u2028"
+                                                                   : "\\u2029");
           i += 2;
         } else {
           out->push_back(static_cast<char>(c));
@@ -147,8 +146,7 @@ absl::StatusOr<Value> ParseJson(absl::string_view json,
   }
   Value value;
   google::protobuf::util::JsonParseOptions options;
-  auto status =
-      google::protobuf::util::JsonStringToMessage(
+  auto status = google::protobuf::util::JsonStringToMessage(
       google::protobuf::StringPiece(json.data(), json.size()), &value, options);
   if (!status.ok()) return InvalidJson(what, status.message().ToString());
   return value;
@@ -198,8 +196,7 @@ absl::Status ParseMessageInto(absl::string_view json, absl::string_view what,
                               google::protobuf::Message* message) {
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = true;
-  auto status =
-      google::protobuf::util::JsonStringToMessage(
+  auto status = google::protobuf::util::JsonStringToMessage(
       google::protobuf::StringPiece(json.data(), json.size()), message,
       options);
   if (!status.ok()) return InvalidJson(what, status.message().ToString());

@@ -11,8 +11,9 @@ TEST(Json, WriteSortsKeysAtEveryLevel) {
       R"({"zeta":1,"alpha":{"z":[3,{"y":1,"b":2}],"b":true},"mid":null})",
       "test");
   ASSERT_TRUE(v.ok()) << v.status();
-  EXPECT_EQ(WriteJson(*v),
-            R"({"alpha":{"b":true,"z":[3,{"b":2,"y":1}]},"mid":null,"zeta":1})");
+  EXPECT_EQ(
+      WriteJson(*v),
+      R"({"alpha":{"b":true,"z":[3,{"b":2,"y":1}]},"mid":null,"zeta":1})");
 }
 
 TEST(Json, SameInputSameBytes) {
@@ -37,8 +38,9 @@ TEST(Json, NumbersLikeGo) {
 TEST(Json, StringsEscapedLikeGo) {
   auto v = ParseJson(R"(["a\"b\\c\n\t\u0001<>&é\u2028"])", "s");
   ASSERT_TRUE(v.ok()) << v.status();
-  EXPECT_EQ(WriteJson(*v),
-            "[\"a\\\"b\\\\c\\n\\t\\u0001\\u003c\\u003e\\u0026\xc3\xa9\\u2028\"]");
+  EXPECT_EQ(
+      WriteJson(*v),
+      "[\"a\\\"b\\\\c\\n\\t\\u0001\\u003c\\u003e\\u0026\xc3\xa9\\u2028\"]");
 }
 
 TEST(Json, RoundTripIsStable) {

@@ -64,7 +64,8 @@ Struct CapabilityArgs(const RuntimeConfig& config) {
   if (!config.device_id().empty()) {
     fields["deviceID"] = StringValue(config.device_id());
   }
-  if (!config.aliases().empty()) fields["aliases"] = StringList(config.aliases());
+  if (!config.aliases().empty())
+    fields["aliases"] = StringList(config.aliases());
   if (!config.cgroup_path().empty()) {
     fields["cgroupPath"] = StringValue(config.cgroup_path());
   }
@@ -77,19 +78,22 @@ Struct CapabilityArgs(const RuntimeConfig& config) {
   return out;
 }
 
-absl::StatusOr<std::string> BuildPluginRequest(
-    const Struct& plugin_conf, absl::string_view network_name,
-    absl::string_view cni_version, const Value* prev_result,
-    const Struct& capability_args) {
+absl::StatusOr<std::string> BuildPluginRequest(const Struct& plugin_conf,
+                                               absl::string_view network_name,
+                                               absl::string_view cni_version,
+                                               const Value* prev_result,
+                                               const Struct& capability_args) {
   Struct conf = plugin_conf;
   Inject(&conf, network_name, cni_version);
-  if (prev_result != nullptr) (*conf.mutable_fields())["prevResult"] = *prev_result;
+  if (prev_result != nullptr)
+    (*conf.mutable_fields())["prevResult"] = *prev_result;
 
   auto caps = plugin_conf.fields().find("capabilities");
   if (caps != plugin_conf.fields().end()) {
     if (caps->second.kind_case() != Value::kStructValue) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "network ", network_name, ": plugin \"capabilities\" must be an object"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("network ", network_name,
+                       ": plugin \"capabilities\" must be an object"));
     }
     Struct runtime_config;
     for (const auto& [name, declared] : caps->second.struct_value().fields()) {

@@ -35,9 +35,8 @@ google::protobuf::Struct CapabilityArgs(const RuntimeConfig& config);
 // Errors: kInvalidArgument when `plugin_conf` has a non-object
 // `capabilities`.
 absl::StatusOr<std::string> BuildPluginRequest(
-    const google::protobuf::Struct& plugin_conf,
-    absl::string_view network_name, absl::string_view cni_version,
-    const google::protobuf::Value* prev_result,
+    const google::protobuf::Struct& plugin_conf, absl::string_view network_name,
+    absl::string_view cni_version, const google::protobuf::Value* prev_result,
     const google::protobuf::Struct& capability_args);
 
 // Attachment identifies one attachment still in use, for GC.

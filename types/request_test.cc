@@ -13,15 +13,18 @@ google::protobuf::Struct Obj(const char* json) {
 }
 
 TEST(Request, InjectsOnlyRuntimeKeysAndKeepsTheRest) {
-  auto conf = Obj(R"({"type":"bridge","bridge":"cni0","name":"stale","cniVersion":"0.3.1","ipam":{"type":"host-local","ranges":[[{"subnet":"10.1.0.0/16"}]]},"x-vendor":{"z":[1,2]}})");
+  auto conf = Obj(
+      R"({"type":"bridge","bridge":"cni0","name":"stale","cniVersion":"0.3.1","ipam":{"type":"host-local","ranges":[[{"subnet":"10.1.0.0/16"}]]},"x-vendor":{"z":[1,2]}})");
   auto got = BuildPluginRequest(conf, "mynet", "1.0.0", nullptr, {});
   ASSERT_TRUE(got.ok()) << got.status();
-  EXPECT_EQ(*got,
-            R"({"bridge":"cni0","cniVersion":"1.0.0","ipam":{"ranges":[[{"subnet":"10.1.0.0/16"}]],"type":"host-local"},"name":"mynet","type":"bridge","x-vendor":{"z":[1,2]}})");
+  EXPECT_EQ(
+      *got,
+      R"({"bridge":"cni0","cniVersion":"1.0.0","ipam":{"ranges":[[{"subnet":"10.1.0.0/16"}]],"type":"host-local"},"name":"mynet","type":"bridge","x-vendor":{"z":[1,2]}})");
 }
 
 TEST(Request, PrevResultAndDeclaredCapabilitiesOnly) {
-  auto conf = Obj(R"({"type":"portmap","capabilities":{"portMappings":true,"bandwidth":false}})");
+  auto conf = Obj(
+      R"({"type":"portmap","capabilities":{"portMappings":true,"bandwidth":false}})");
   RuntimeConfig rc;
   PortMapping* pm = rc.add_port_mappings();
   pm->set_host_port(8080);
@@ -29,16 +32,19 @@ TEST(Request, PrevResultAndDeclaredCapabilitiesOnly) {
   pm->set_protocol("tcp");
   rc.mutable_bandwidth()->set_ingress_rate(1000);
   rc.set_mac("aa:bb:cc:dd:ee:ff");
-  auto prev = ParseJson(R"({"cniVersion":"1.0.0","ips":[{"address":"10.1.0.2/16"}]})", "p");
+  auto prev = ParseJson(
+      R"({"cniVersion":"1.0.0","ips":[{"address":"10.1.0.2/16"}]})", "p");
   ASSERT_TRUE(prev.ok());
   auto got = BuildPluginRequest(conf, "n", "1.0.0", &*prev, CapabilityArgs(rc));
   ASSERT_TRUE(got.ok());
-  EXPECT_EQ(*got,
-            R"({"capabilities":{"bandwidth":false,"portMappings":true},"cniVersion":"1.0.0","name":"n","prevResult":{"cniVersion":"1.0.0","ips":[{"address":"10.1.0.2/16"}]},"runtimeConfig":{"portMappings":[{"containerPort":80,"hostPort":8080,"protocol":"tcp"}]},"type":"portmap"})");
+  EXPECT_EQ(
+      *got,
+      R"({"capabilities":{"bandwidth":false,"portMappings":true},"cniVersion":"1.0.0","name":"n","prevResult":{"cniVersion":"1.0.0","ips":[{"address":"10.1.0.2/16"}]},"runtimeConfig":{"portMappings":[{"containerPort":80,"hostPort":8080,"protocol":"tcp"}]},"type":"portmap"})");
 }
 
 TEST(Request, NoMatchingCapabilityLeavesRuntimeConfigAlone) {
-  auto conf = Obj(R"({"type":"x","capabilities":{"mac":true},"runtimeConfig":{"keep":1}})");
+  auto conf = Obj(
+      R"({"type":"x","capabilities":{"mac":true},"runtimeConfig":{"keep":1}})");
   auto got = BuildPluginRequest(conf, "n", "1.1.0", nullptr, {});
   ASSERT_TRUE(got.ok());
   EXPECT_NE(got->find(R"("runtimeConfig":{"keep":1})"), std::string::npos);
@@ -48,12 +54,14 @@ TEST(Request, NoMatchingCapabilityLeavesRuntimeConfigAlone) {
 }
 
 TEST(Request, DeterministicBytes) {
-  auto conf = Obj(R"({"type":"x","k9":1,"k1":2,"k5":{"b":1,"a":2},"capabilities":{"ips":true,"mac":true,"aliases":true}})");
+  auto conf = Obj(
+      R"({"type":"x","k9":1,"k1":2,"k5":{"b":1,"a":2},"capabilities":{"ips":true,"mac":true,"aliases":true}})");
   RuntimeConfig rc;
   rc.add_ips("10.0.0.5/24");
   rc.set_mac("02:00:00:00:00:01");
   rc.add_aliases("web");
-  auto first = BuildPluginRequest(conf, "n", "1.0.0", nullptr, CapabilityArgs(rc));
+  auto first =
+      BuildPluginRequest(conf, "n", "1.0.0", nullptr, CapabilityArgs(rc));
   for (int i = 0; i < 50; ++i) {
     auto again = BuildPluginRequest(Obj(WriteJson(conf).c_str()), "n", "1.0.0",
                                     nullptr, CapabilityArgs(rc));
@@ -79,17 +87,20 @@ TEST(Request, CapabilityShapesUseConventionKeys) {
   pm->set_container_port(8080);
   pm->set_protocol("udp");
   pm->set_host_ip("127.0.0.1");
-  EXPECT_EQ(WriteJson(CapabilityArgs(rc)),
-            R"({"bandwidth":{"egressBurst":4000,"egressRate":3000000,"ingressBurst":2000,"ingressRate":1000000},"cgroupPath":"/kubepods/pod1","dns":{"searches":["svc"],"servers":["10.0.0.10"]},"io.kubernetes.cri.pod-annotations":{"k":"v"},"ipRanges":[[{"rangeStart":"10.9.1.0","subnet":"10.9.0.0/16"}]],"portMappings":[{"containerPort":8080,"hostIP":"127.0.0.1","hostPort":80,"protocol":"udp"}]})");
+  EXPECT_EQ(
+      WriteJson(CapabilityArgs(rc)),
+      R"({"bandwidth":{"egressBurst":4000,"egressRate":3000000,"ingressBurst":2000,"ingressRate":1000000},"cgroupPath":"/kubepods/pod1","dns":{"searches":["svc"],"servers":["10.0.0.10"]},"io.kubernetes.cri.pod-annotations":{"k":"v"},"ipRanges":[[{"rangeStart":"10.9.1.0","subnet":"10.9.0.0/16"}]],"portMappings":[{"containerPort":8080,"hostIP":"127.0.0.1","hostPort":80,"protocol":"udp"}]})");
   EXPECT_EQ(WriteJson(CapabilityArgs(RuntimeConfig())), "{}");
 }
 
 TEST(Request, GC) {
   auto conf = Obj(R"({"type":"host-local"})");
-  EXPECT_EQ(BuildGCRequest(conf, "n", "1.1.0", {{"c1", "eth0"}, {"c2", "net1"}}),
-            R"({"cni.dev/attachments":[{"containerID":"c1","ifname":"eth0"},{"containerID":"c2","ifname":"net1"}],"cni.dev/valid-attachments":[{"containerID":"c1","ifname":"eth0"},{"containerID":"c2","ifname":"net1"}],"cniVersion":"1.1.0","name":"n","type":"host-local"})");
-  EXPECT_EQ(BuildGCRequest(conf, "n", "1.1.0", {}),
-            R"({"cni.dev/attachments":[],"cni.dev/valid-attachments":[],"cniVersion":"1.1.0","name":"n","type":"host-local"})");
+  EXPECT_EQ(
+      BuildGCRequest(conf, "n", "1.1.0", {{"c1", "eth0"}, {"c2", "net1"}}),
+      R"({"cni.dev/attachments":[{"containerID":"c1","ifname":"eth0"},{"containerID":"c2","ifname":"net1"}],"cni.dev/valid-attachments":[{"containerID":"c1","ifname":"eth0"},{"containerID":"c2","ifname":"net1"}],"cniVersion":"1.1.0","name":"n","type":"host-local"})");
+  EXPECT_EQ(
+      BuildGCRequest(conf, "n", "1.1.0", {}),
+      R"({"cni.dev/attachments":[],"cni.dev/valid-attachments":[],"cniVersion":"1.1.0","name":"n","type":"host-local"})");
 }
 
 }  // namespace

@@ -40,8 +40,9 @@ int CidrFamily(absl::string_view cidr) {
   return family;
 }
 
-absl::Status CheckRoutes(const google::protobuf::RepeatedPtrField<Route>& routes,
-                         absl::string_view what) {
+absl::Status CheckRoutes(
+    const google::protobuf::RepeatedPtrField<Route>& routes,
+    absl::string_view what) {
   for (const Route& route : routes) {
     if (CidrFamily(route.dst()) == 0) {
       return Invalid(what, absl::StrCat("route dst \"", route.dst(),
@@ -124,21 +125,19 @@ absl::Status ValidateResult(const Result& result, absl::string_view what) {
   for (int i = 0; i < result.ips_size(); ++i) {
     const IPConfig& ip = result.ips(i);
     if (CidrFamily(ip.address()) == 0) {
-      return Invalid(what, absl::StrCat("ips[", i, "].address \"",
-                                        ip.address(),
+      return Invalid(what, absl::StrCat("ips[", i, "].address \"", ip.address(),
                                         "\" is not an IP/prefix"));
     }
     if (!ip.gateway().empty() && IPFamily(ip.gateway()) == 0) {
-      return Invalid(what, absl::StrCat("ips[", i, "].gateway \"",
-                                        ip.gateway(),
+      return Invalid(what, absl::StrCat("ips[", i, "].gateway \"", ip.gateway(),
                                         "\" is not an IP address"));
     }
     if (ip.has_interface() &&
         (ip.interface() < 0 || ip.interface() >= result.interfaces_size())) {
-      return Invalid(
-          what, absl::StrCat("ips[", i, "].interface ", ip.interface(),
-                             " is out of range (the result has ",
-                             result.interfaces_size(), " interfaces)"));
+      return Invalid(what,
+                     absl::StrCat("ips[", i, "].interface ", ip.interface(),
+                                  " is out of range (the result has ",
+                                  result.interfaces_size(), " interfaces)"));
     }
   }
   return CheckRoutes(result.routes(), what);
@@ -157,8 +156,8 @@ absl::StatusOr<Result> DecodeResult(absl::string_view output,
     return Invalid(what, "expected a JSON object");
   }
   if (result.cni_version().empty()) {
-    result.set_cni_version(config_version.empty() ? "0.1.0"
-                                                  : std::string(config_version));
+    result.set_cni_version(
+        config_version.empty() ? "0.1.0" : std::string(config_version));
   }
   OCICNI_RETURN_IF_ERROR(ValidateResult(result, what));
   return result;
@@ -191,15 +190,14 @@ absl::StatusOr<Result> ConvertResult(const Result& result,
   legacy.set_cni_version(target);
   if (current.has_dns()) *legacy.mutable_dns() = current.dns();
   for (const IPConfig& ip : current.ips()) {
-    LegacyIPConfig* slot =
-        IPFamily(ip.address()) == 6 ? legacy.mutable_ip6() : legacy.mutable_ip4();
+    LegacyIPConfig* slot = IPFamily(ip.address()) == 6 ? legacy.mutable_ip6()
+                                                       : legacy.mutable_ip4();
     if (!slot->ip().empty()) continue;  // Only the first of each family.
     slot->set_ip(ip.address());
     slot->set_gateway(ip.gateway());
   }
   if (!legacy.has_ip4() && !legacy.has_ip6()) {
-    return absl::InvalidArgumentError(
-        "cannot convert: no valid IP addresses");
+    return absl::InvalidArgumentError("cannot convert: no valid IP addresses");
   }
   for (const Route& route : current.routes()) {
     LegacyIPConfig* slot = IPFamily(route.dst()) == 6 ? legacy.mutable_ip6()

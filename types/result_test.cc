@@ -79,34 +79,36 @@ TEST(Result, ExpectedConversions) {
   const auto& in = PluginOutputs();
   struct Case {
     std::string input, to, want;
-  } cases[] = {
-      {"bridge-1.0.0", "1.1.0",
-       R"({"cniVersion":"1.1.0","interfaces":[{"mac":"8e:a9:e9:9f:35:8b","name":"cni0"},{"mac":"ae:3f:ba:d4:0e:aa","name":"veth436e0600"},{"mac":"e6:85:5d:4b:98:2e","name":"eth0","sandbox":"/var/run/netns/pod"}],"ips":[{"address":"10.250.0.2/24","gateway":"10.250.0.1","interface":2},{"address":"fd00:10::2/64","gateway":"fd00:10::1","interface":2}],"routes":[{"dst":"0.0.0.0/0"},{"dst":"::/0","gw":"fd00:10::1"}]})"},
-      {"bridge-1.0.0", "0.4.0",
-       R"({"cniVersion":"0.4.0","interfaces":[{"mac":"8e:a9:e9:9f:35:8b","name":"cni0"},{"mac":"ae:3f:ba:d4:0e:aa","name":"veth436e0600"},{"mac":"e6:85:5d:4b:98:2e","name":"eth0","sandbox":"/var/run/netns/pod"}],"ips":[{"address":"10.250.0.2/24","gateway":"10.250.0.1","interface":2,"version":"4"},{"address":"fd00:10::2/64","gateway":"fd00:10::1","interface":2,"version":"6"}],"routes":[{"dst":"0.0.0.0/0"},{"dst":"::/0","gw":"fd00:10::1"}]})"},
-      {"bridge-1.0.0", "0.2.0",
-       R"({"cniVersion":"0.2.0","ip4":{"gateway":"10.250.0.1","ip":"10.250.0.2/24","routes":[{"dst":"0.0.0.0/0"}]},"ip6":{"gateway":"fd00:10::1","ip":"fd00:10::2/64","routes":[{"dst":"::/0","gw":"fd00:10::1"}]}})"},
-      {"host-local-0.3.1", "1.0.0",
-       R"({"cniVersion":"1.0.0","dns":{"nameservers":["10.1.0.10"],"search":["svc.local"]},"ips":[{"address":"10.1.0.5/16","gateway":"10.1.0.1"}],"routes":[{"dst":"0.0.0.0/0","gw":"10.1.0.1"}]})"},
-      {"host-local-0.3.1", "0.1.0",
-       R"({"cniVersion":"0.1.0","dns":{"nameservers":["10.1.0.10"],"search":["svc.local"]},"ip4":{"gateway":"10.1.0.1","ip":"10.1.0.5/16","routes":[{"dst":"0.0.0.0/0","gw":"10.1.0.1"}]}})"},
-      {"ptp-0.4.0", "1.0.0",
-       R"({"cniVersion":"1.0.0","interfaces":[{"mac":"3a:1b:2c:3d:4e:5f","name":"veth1d2c3b4a"},{"mac":"7e:8f:90:a1:b2:c3","name":"eth0","sandbox":"/proc/42/ns/net"}],"ips":[{"address":"10.2.0.7/24","gateway":"10.2.0.1","interface":1}],"routes":[{"dst":"0.0.0.0/0"}]})"},
-      {"ptp-0.4.0", "0.3.0",
-       R"({"cniVersion":"0.3.0","interfaces":[{"mac":"3a:1b:2c:3d:4e:5f","name":"veth1d2c3b4a"},{"mac":"7e:8f:90:a1:b2:c3","name":"eth0","sandbox":"/proc/42/ns/net"}],"ips":[{"address":"10.2.0.7/24","gateway":"10.2.0.1","interface":1,"version":"4"}],"routes":[{"dst":"0.0.0.0/0"}]})"},
-      {"legacy-0.2.0", "0.4.0",
-       R"({"cniVersion":"0.4.0","dns":{"domain":"cluster.local"},"ips":[{"address":"10.3.0.9/24","gateway":"10.3.0.1","version":"4"},{"address":"fd00:3::9/64","version":"6"}],"routes":[{"dst":"0.0.0.0/0","gw":"10.3.0.1"},{"dst":"::/0"}]})"},
-      {"legacy-0.2.0", "1.1.0",
-       R"({"cniVersion":"1.1.0","dns":{"domain":"cluster.local"},"ips":[{"address":"10.3.0.9/24","gateway":"10.3.0.1"},{"address":"fd00:3::9/64"}],"routes":[{"dst":"0.0.0.0/0","gw":"10.3.0.1"},{"dst":"::/0"}]})"},
-      {"legacy-0.2.0", "0.1.0",
-       R"({"cniVersion":"0.1.0","dns":{"domain":"cluster.local"},"ip4":{"gateway":"10.3.0.1","ip":"10.3.0.9/24","routes":[{"dst":"0.0.0.0/0","gw":"10.3.0.1"}]},"ip6":{"ip":"fd00:3::9/64","routes":[{"dst":"::/0"}]}})"},
-      {"vhost-1.1.0", "1.0.0",
-       R"({"cniVersion":"1.0.0","interfaces":[{"mtu":9000,"name":"eth0","pciID":"0000:00:1f.6","sandbox":"/run/netns/p","socketPath":"/run/vhost.sock"}],"ips":[{"address":"192.168.5.3/24","interface":0}],"routes":[{"dst":"192.168.0.0/16","mtu":1400,"scope":253,"table":0}]})"},
-      {"vhost-1.1.0", "0.4.0",
-       R"({"cniVersion":"0.4.0","interfaces":[{"name":"eth0","sandbox":"/run/netns/p"}],"ips":[{"address":"192.168.5.3/24","interface":0,"version":"4"}],"routes":[{"dst":"192.168.0.0/16","mtu":1400,"scope":253,"table":0}]})"},
-      {"vhost-1.1.0", "0.2.0",
-       R"({"cniVersion":"0.2.0","ip4":{"ip":"192.168.5.3/24","routes":[{"dst":"192.168.0.0/16"}]}})"},
-  };
+  } cases
+      [] =
+          {
+              {"bridge-1.0.0", "1.1.0",
+               R"({"cniVersion":"1.1.0","interfaces":[{"mac":"8e:a9:e9:9f:35:8b","name":"cni0"},{"mac":"ae:3f:ba:d4:0e:aa","name":"veth436e0600"},{"mac":"e6:85:5d:4b:98:2e","name":"eth0","sandbox":"/var/run/netns/pod"}],"ips":[{"address":"10.250.0.2/24","gateway":"10.250.0.1","interface":2},{"address":"fd00:10::2/64","gateway":"fd00:10::1","interface":2}],"routes":[{"dst":"0.0.0.0/0"},{"dst":"::/0","gw":"fd00:10::1"}]})"},
+              {"bridge-1.0.0", "0.4.0",
+               R"({"cniVersion":"0.4.0","interfaces":[{"mac":"8e:a9:e9:9f:35:8b","name":"cni0"},{"mac":"ae:3f:ba:d4:0e:aa","name":"veth436e0600"},{"mac":"e6:85:5d:4b:98:2e","name":"eth0","sandbox":"/var/run/netns/pod"}],"ips":[{"address":"10.250.0.2/24","gateway":"10.250.0.1","interface":2,"version":"4"},{"address":"fd00:10::2/64","gateway":"fd00:10::1","interface":2,"version":"6"}],"routes":[{"dst":"0.0.0.0/0"},{"dst":"::/0","gw":"fd00:10::1"}]})"},
+              {"bridge-1.0.0", "0.2.0",
+               R"({"cniVersion":"0.2.0","ip4":{"gateway":"10.250.0.1","ip":"10.250.0.2/24","routes":[{"dst":"0.0.0.0/0"}]},"ip6":{"gateway":"fd00:10::1","ip":"fd00:10::2/64","routes":[{"dst":"::/0","gw":"fd00:10::1"}]}})"},
+              {"host-local-0.3.1", "1.0.0",
+               R"({"cniVersion":"1.0.0","dns":{"nameservers":["10.1.0.10"],"search":["svc.local"]},"ips":[{"address":"10.1.0.5/16","gateway":"10.1.0.1"}],"routes":[{"dst":"0.0.0.0/0","gw":"10.1.0.1"}]})"},
+              {"host-local-0.3.1", "0.1.0",
+               R"({"cniVersion":"0.1.0","dns":{"nameservers":["10.1.0.10"],"search":["svc.local"]},"ip4":{"gateway":"10.1.0.1","ip":"10.1.0.5/16","routes":[{"dst":"0.0.0.0/0","gw":"10.1.0.1"}]}})"},
+              {"ptp-0.4.0", "1.0.0",
+               R"({"cniVersion":"1.0.0","interfaces":[{"mac":"3a:1b:2c:3d:4e:5f","name":"veth1d2c3b4a"},{"mac":"7e:8f:90:a1:b2:c3","name":"eth0","sandbox":"/proc/42/ns/net"}],"ips":[{"address":"10.2.0.7/24","gateway":"10.2.0.1","interface":1}],"routes":[{"dst":"0.0.0.0/0"}]})"},
+              {"ptp-0.4.0", "0.3.0",
+               R"({"cniVersion":"0.3.0","interfaces":[{"mac":"3a:1b:2c:3d:4e:5f","name":"veth1d2c3b4a"},{"mac":"7e:8f:90:a1:b2:c3","name":"eth0","sandbox":"/proc/42/ns/net"}],"ips":[{"address":"10.2.0.7/24","gateway":"10.2.0.1","interface":1,"version":"4"}],"routes":[{"dst":"0.0.0.0/0"}]})"},
+              {"legacy-0.2.0", "0.4.0",
+               R"({"cniVersion":"0.4.0","dns":{"domain":"cluster.local"},"ips":[{"address":"10.3.0.9/24","gateway":"10.3.0.1","version":"4"},{"address":"fd00:3::9/64","version":"6"}],"routes":[{"dst":"0.0.0.0/0","gw":"10.3.0.1"},{"dst":"::/0"}]})"},
+              {"legacy-0.2.0", "1.1.0",
+               R"({"cniVersion":"1.1.0","dns":{"domain":"cluster.local"},"ips":[{"address":"10.3.0.9/24","gateway":"10.3.0.1"},{"address":"fd00:3::9/64"}],"routes":[{"dst":"0.0.0.0/0","gw":"10.3.0.1"},{"dst":"::/0"}]})"},
+              {"legacy-0.2.0", "0.1.0",
+               R"({"cniVersion":"0.1.0","dns":{"domain":"cluster.local"},"ip4":{"gateway":"10.3.0.1","ip":"10.3.0.9/24","routes":[{"dst":"0.0.0.0/0","gw":"10.3.0.1"}]},"ip6":{"ip":"fd00:3::9/64","routes":[{"dst":"::/0"}]}})"},
+              {"vhost-1.1.0", "1.0.0",
+               R"({"cniVersion":"1.0.0","interfaces":[{"mtu":9000,"name":"eth0","pciID":"0000:00:1f.6","sandbox":"/run/netns/p","socketPath":"/run/vhost.sock"}],"ips":[{"address":"192.168.5.3/24","interface":0}],"routes":[{"dst":"192.168.0.0/16","mtu":1400,"scope":253,"table":0}]})"},
+              {"vhost-1.1.0", "0.4.0",
+               R"({"cniVersion":"0.4.0","interfaces":[{"name":"eth0","sandbox":"/run/netns/p"}],"ips":[{"address":"192.168.5.3/24","interface":0,"version":"4"}],"routes":[{"dst":"192.168.0.0/16","mtu":1400,"scope":253,"table":0}]})"},
+              {"vhost-1.1.0", "0.2.0",
+               R"({"cniVersion":"0.2.0","ip4":{"ip":"192.168.5.3/24","routes":[{"dst":"192.168.0.0/16"}]}})"},
+          };
   for (const Case& c : cases) {
     EXPECT_EQ(Convert(in.at(c.input), c.to), c.want)
         << c.input << " -> " << c.to;

@@ -39,9 +39,9 @@ absl::Status ValidateIdentifier(absl::string_view kind,
   for (char c : value) {
     if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_' &&
         c != '.' && c != '-') {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "invalid ", kind, " ", Quote(value),
-          ": only letters, digits, '_', '.' and '-' are allowed"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("invalid ", kind, " ", Quote(value),
+                       ": only letters, digits, '_', '.' and '-' are allowed"));
     }
   }
   return absl::OkStatus();

@@ -13,8 +13,8 @@ TEST(Validate, ContainerIdAndNetworkName) {
     EXPECT_TRUE(ValidateContainerId(ok).ok()) << ok;
     EXPECT_TRUE(ValidateNetworkName(ok).ok()) << ok;
   }
-  for (const char* bad : {"", "-a", ".a", "_a", "a/b", "a b", "a;b", "../x",
-                          "a\nb", "é"}) {
+  for (const char* bad :
+       {"", "-a", ".a", "_a", "a/b", "a b", "a;b", "../x", "a\nb", "é"}) {
     absl::Status s = ValidateContainerId(bad);
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << bad;
     EXPECT_NE(s.message().find("container ID"), std::string::npos);
@@ -41,8 +41,8 @@ TEST(Validate, PluginType) {
   for (const char* ok : {"bridge", "host-local", "my.plugin", "a..b"}) {
     EXPECT_TRUE(ValidatePluginType(ok).ok()) << ok;
   }
-  for (const char* bad : {"", ".", "..", "../../sbin/reboot", "a/b", "a\\b",
-                          "/bin/sh"}) {
+  for (const char* bad :
+       {"", ".", "..", "../../sbin/reboot", "a/b", "a\\b", "/bin/sh"}) {
     absl::Status s = ValidatePluginType(bad);
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << bad;
     EXPECT_NE(s.message().find("plugin type"), std::string::npos);

@@ -30,9 +30,9 @@ absl::StatusOr<Version> Version::Parse(absl::string_view text) {
   int numbers[3] = {0, 0, 0};
   for (size_t i = 0; i < parts.size(); ++i) {
     if (!ParsePart(parts[i], &numbers[i])) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("invalid version \"", text, "\": part \"", parts[i],
-                       "\" is not a number"));
+      return absl::InvalidArgumentError(absl::StrCat("invalid version \"", text,
+                                                     "\": part \"", parts[i],
+                                                     "\" is not a number"));
     }
   }
   return Version{numbers[0], numbers[1], numbers[2]};
@@ -44,8 +44,7 @@ std::string Version::ToString() const {
 
 bool IsSupportedVersion(absl::string_view version) {
   if (version.empty()) version = "0.1.0";
-  return std::find(std::begin(kSupportedVersions),
-                   std::end(kSupportedVersions),
+  return std::find(std::begin(kSupportedVersions), std::end(kSupportedVersions),
                    version) != std::end(kSupportedVersions);
 }
 
@@ -67,9 +66,9 @@ absl::StatusOr<std::string> NegotiateVersion(
   for (const std::string& entry : cni_versions) {
     absl::StatusOr<Version> v = Version::Parse(entry);
     if (!v.ok() || entry.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "cniVersions: ",
-          v.ok() ? "empty version string" : v.status().message()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("cniVersions: ",
+                       v.ok() ? "empty version string" : v.status().message()));
     }
     if (*v > current) continue;
     if (*v > *best) {

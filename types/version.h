@@ -74,8 +74,7 @@ bool VersionAtLeast(absl::string_view version, absl::string_view minimum);
 // merged in, and the highest remains. Errors: kInvalidArgument naming the
 // first invalid entry.
 absl::StatusOr<std::string> NegotiateVersion(
-    absl::string_view cni_version,
-    absl::Span<const std::string> cni_versions);
+    absl::string_view cni_version, absl::Span<const std::string> cni_versions);
 
 // DecodeVersionInfo reads a plugin's VERSION output. A 0.1.0/0.2.0 plugin may
 // print only {"cniVersion": "0.2.0"}: that means ["0.1.0", "0.2.0"] (and

@@ -9,9 +9,9 @@ TEST(Version, ParseAndCompare) {
   struct Case {
     const char* text;
     Version want;
-  } cases[] = {{"", {0, 1, 0}},      {"0.1.0", {0, 1, 0}},
-               {"0.3.1", {0, 3, 1}}, {"1.1.0", {1, 1, 0}},
-               {"1", {1, 0, 0}},     {"1.0", {1, 0, 0}},
+  } cases[] = {{"", {0, 1, 0}},           {"0.1.0", {0, 1, 0}},
+               {"0.3.1", {0, 3, 1}},      {"1.1.0", {1, 1, 0}},
+               {"1", {1, 0, 0}},          {"1.0", {1, 0, 0}},
                {"10.20.30", {10, 20, 30}}};
   for (const auto& c : cases) {
     auto v = Version::Parse(c.text);
@@ -39,7 +39,8 @@ TEST(Version, ParseErrors) {
 }
 
 TEST(Version, Supported) {
-  for (absl::string_view v : kSupportedVersions) EXPECT_TRUE(IsSupportedVersion(v));
+  for (absl::string_view v : kSupportedVersions)
+    EXPECT_TRUE(IsSupportedVersion(v));
   EXPECT_TRUE(IsSupportedVersion(""));
   EXPECT_FALSE(IsSupportedVersion("0.5.0"));
   EXPECT_FALSE(IsSupportedVersion("1.0"));
@@ -82,10 +83,9 @@ TEST(Version, DecodeVersionInfo) {
   EXPECT_TRUE(SupportsVersion(LegacyVersionInfo(), "0.1.0"));
   EXPECT_FALSE(SupportsVersion(LegacyVersionInfo(), "0.2.0"));
 
-  for (const char* bad :
-       {"", "garbage", "{}", R"({"cniVersion":"1.0.0.0"})",
-        R"({"cniVersion":"1.0.0","supportedVersions":["x"]})",
-        R"({"cniVersion":1})"}) {
+  for (const char* bad : {"", "garbage", "{}", R"({"cniVersion":"1.0.0.0"})",
+                          R"({"cniVersion":"1.0.0","supportedVersions":["x"]})",
+                          R"({"cniVersion":1})"}) {
     auto r = DecodeVersionInfo(bad, "weird");
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_NE(r.status().message().find("weird"), std::string::npos)
