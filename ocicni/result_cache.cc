@@ -1,0 +1,216 @@
+#include "ocicni/result_cache.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "base/posix.h"
+#include "base/status_macros.h"
+
+namespace ocicni {
+namespace {
+
+absl::Status MkdirAll(const std::string& path, mode_t mode) {
+  if (::mkdir(path.c_str(), mode) == 0 || errno == EEXIST) {
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) {
+      return ErrnoToStatus(errno, absl::StrCat("stat ", path));
+    }
+    if (!S_ISDIR(st.st_mode)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(path, " exists and is not a directory"));
+    }
+    return absl::OkStatus();
+  }
+  if (errno != ENOENT)
+    return ErrnoToStatus(errno, absl::StrCat("mkdir ", path));
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos || slash == 0) {
+    return ErrnoToStatus(ENOENT, absl::StrCat("mkdir ", path));
+  }
+  OCICNI_RETURN_IF_ERROR(MkdirAll(path.substr(0, slash), 0755));
+  if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST) {
+    return ErrnoToStatus(errno, absl::StrCat("mkdir ", path));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status WriteAll(int fd, absl::string_view data, const std::string& path) {
+  while (!data.empty()) {
+    ssize_t n =
+        RetryOnEintr([&] { return ::write(fd, data.data(), data.size()); });
+    if (n < 0) return ErrnoToStatus(errno, absl::StrCat("write ", path));
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return absl::OkStatus();
+}
+
+// ReadEntry reads a regular file of at most kMaxEntryBytes without following
+// a symlink. nullopt when it does not exist.
+absl::StatusOr<std::optional<std::string>> ReadEntry(const std::string& path) {
+  int fd = RetryOnEintr([&] {
+    return ::open(path.c_str(),
+                  O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+  });
+  if (fd < 0) {
+    if (errno == ENOENT) return std::nullopt;
+    return ErrnoToStatus(errno, absl::StrCat("open ", path));
+  }
+  UniqueFd owned(fd);
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    return ErrnoToStatus(errno, absl::StrCat("stat ", path));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cache file ", path, " is not a regular file"));
+  }
+  if (static_cast<size_t>(st.st_size) > ResultCache::kMaxEntryBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cache file ", path, " is larger than ",
+                     ResultCache::kMaxEntryBytes, " bytes"));
+  }
+  std::string data(static_cast<size_t>(st.st_size), '\0');
+  size_t got = 0;
+  while (got < data.size()) {
+    ssize_t n = RetryOnEintr(
+        [&] { return ::read(fd, data.data() + got, data.size() - got); });
+    if (n < 0) return ErrnoToStatus(errno, absl::StrCat("read ", path));
+    if (n == 0) break;
+    got += static_cast<size_t>(n);
+  }
+  data.resize(got);
+  return data;
+}
+
+}  // namespace
+
+ResultCache::ResultCache(std::string cache_dir, bool durable)
+    : dir_(std::move(cache_dir)), durable_(durable) {
+  while (dir_.size() > 1 && dir_.back() == '/') dir_.pop_back();
+}
+
+absl::Status ResultCache::Write(const types::CacheFile& file) const {
+  OCICNI_ASSIGN_OR_RETURN(
+      std::string path,
+      types::CacheFilePath(dir_, file.network_name(), file.container_id(),
+                           file.if_name()));
+  const std::string results = ResultsDir();
+  OCICNI_RETURN_IF_ERROR(MkdirAll(results, 0700));
+
+  static std::atomic<uint64_t> counter{0};
+  std::string tmp =
+      absl::StrCat(results, "/.tmp-", ::getpid(), "-", counter.fetch_add(1),
+                   "-", file.container_id());
+  int fd = RetryOnEintr([&] {
+    return ::open(tmp.c_str(),
+                  O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  });
+  if (fd < 0) return ErrnoToStatus(errno, absl::StrCat("create ", tmp));
+  UniqueFd owned(fd);
+  absl::Status status = WriteAll(fd, types::EncodeCacheFile(file), tmp);
+  if (status.ok() && durable_ && ::fdatasync(fd) != 0) {
+    status = ErrnoToStatus(errno, absl::StrCat("fsync ", tmp));
+  }
+  owned.reset();
+  if (status.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {
+    status = ErrnoToStatus(errno, absl::StrCat("rename ", tmp, " to ", path));
+  }
+  if (!status.ok()) {
+    ::unlink(tmp.c_str());
+    return status;
+  }
+  if (durable_) {
+    absl::StatusOr<UniqueFd> dir =
+        OpenFd(results.c_str(), O_RDONLY | O_DIRECTORY);
+    if (dir.ok()) ::fsync(dir->get());
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<types::DecodedCacheFile>> ResultCache::Read(
+    absl::string_view network, absl::string_view container_id,
+    absl::string_view ifname) const {
+  OCICNI_ASSIGN_OR_RETURN(
+      std::string path,
+      types::CacheFilePath(dir_, network, container_id, ifname));
+  OCICNI_ASSIGN_OR_RETURN(std::optional<std::string> bytes, ReadEntry(path));
+  if (!bytes.has_value()) return std::nullopt;
+  OCICNI_ASSIGN_OR_RETURN(types::DecodedCacheFile decoded,
+                          types::DecodeCacheFile(*bytes, path));
+  return decoded;
+}
+
+absl::Status ResultCache::Remove(absl::string_view network,
+                                 absl::string_view container_id,
+                                 absl::string_view ifname) const {
+  OCICNI_ASSIGN_OR_RETURN(
+      std::string path,
+      types::CacheFilePath(dir_, network, container_id, ifname));
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+    return ErrnoToStatus(errno, absl::StrCat("remove ", path));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<types::CacheFile>> ResultCache::ListAttachments(
+    absl::string_view container_id) const {
+  if (container_id.empty()) {
+    return absl::InvalidArgumentError("container ID is empty");
+  }
+  return List(container_id, /*skip_loopback=*/true);
+}
+
+absl::StatusOr<std::vector<types::CacheFile>> ResultCache::ListAll() const {
+  return List("", /*skip_loopback=*/false);
+}
+
+absl::StatusOr<std::vector<types::CacheFile>> ResultCache::List(
+    absl::string_view container_id, bool skip_loopback) const {
+  const std::string results = ResultsDir();
+  std::vector<std::string> names;
+  DIR* dir = ::opendir(results.c_str());
+  if (dir == nullptr) {
+    if (errno == ENOENT) return std::vector<types::CacheFile>();
+    return ErrnoToStatus(errno, absl::StrCat("open ", results));
+  }
+  const std::string needle = absl::StrCat("-", container_id, "-");
+  while (struct dirent* entry = ::readdir(dir)) {
+    absl::string_view name = entry->d_name;
+    if (name.empty() || name[0] == '.') continue;
+    if (!container_id.empty() && !absl::StrContains(name, needle)) continue;
+    names.emplace_back(name);
+  }
+  ::closedir(dir);
+  std::sort(names.begin(), names.end());
+
+  std::vector<types::CacheFile> out;
+  for (const std::string& name : names) {
+    const std::string path = absl::StrCat(results, "/", name);
+    absl::StatusOr<std::optional<std::string>> bytes = ReadEntry(path);
+    if (!bytes.ok() || !bytes->has_value()) continue;
+    absl::StatusOr<types::DecodedCacheFile> decoded =
+        types::DecodeCacheFile(**bytes, path);
+    if (!decoded.ok() || decoded->legacy) continue;
+    types::CacheFile& file = decoded->file;
+    if (!container_id.empty() && file.container_id() != container_id) continue;
+    if (file.container_id().empty() || file.if_name().empty() ||
+        file.network_name().empty()) {
+      continue;
+    }
+    if (skip_loopback &&
+        (file.if_name() == "lo" || file.network_name() == "cni-loopback")) {
+      continue;
+    }
+    out.push_back(std::move(file));
+  }
+  return out;
+}
+
+}  // namespace ocicni
