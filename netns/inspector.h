@@ -26,8 +26,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
-namespace ocicni {
-namespace netns {
+namespace ocicni::netns {
 
 // Link is one network interface.
 struct Link {
@@ -87,10 +86,9 @@ struct Route {
   int scope = 0;
 
   friend bool operator==(const Route& a, const Route& b) {
-    return a.dst == b.dst && a.gateway == b.gateway &&
-           a.ifindex == b.ifindex && a.family == b.family &&
-           a.table == b.table && a.priority == b.priority &&
-           a.scope == b.scope;
+    return a.dst == b.dst && a.gateway == b.gateway && a.ifindex == b.ifindex &&
+           a.family == b.family && a.table == b.table &&
+           a.priority == b.priority && a.scope == b.scope;
   }
 };
 
@@ -115,7 +113,6 @@ class Inspector {
   virtual absl::StatusOr<Link> LinkByName(absl::string_view name) = 0;
 };
 
-}  // namespace netns
-}  // namespace ocicni
+}  // namespace ocicni::netns
 
 #endif  // OCICNI_NETNS_INSPECTOR_H_

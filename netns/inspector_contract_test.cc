@@ -19,8 +19,7 @@
 #include "netns/test_util.h"
 #include "testing/fake_inspector.h"
 
-namespace ocicni {
-namespace netns {
+namespace ocicni::netns {
 namespace {
 
 using ::ocicni::testutil::FakeInspector;
@@ -40,8 +39,8 @@ std::string BackendName(const ::testing::TestParamInfo<Backend>& info) {
   return info.param == Backend::kFake ? "Fake" : "Kernel";
 }
 
-Address MakeAddress(int ifindex, std::string ifname, int family,
-                    std::string ip, int prefix_len, int scope) {
+Address MakeAddress(int ifindex, std::string ifname, int family, std::string ip,
+                    int prefix_len, int scope) {
   Address a;
   a.ifindex = ifindex;
   a.ifname = std::move(ifname);
@@ -64,12 +63,6 @@ Route MakeRoute(std::string dst, std::string gateway, int ifindex, int family,
   r.scope = scope;
   return r;
 }
-
-#define ASSERT_OK(expr)                   \
-  do {                                    \
-    const absl::Status status_ = (expr);  \
-    ASSERT_TRUE(status_.ok()) << status_; \
-  } while (false)
 
 class InspectorContractTest : public ::testing::TestWithParam<Backend> {
  protected:
@@ -107,39 +100,37 @@ class InspectorContractTest : public ::testing::TestWithParam<Backend> {
     eth0.up = true;
     eth0.kind = "veth";
     fake->AddLink(eth0);
-    fake->AddAddress(MakeAddress(2, "eth0", AF_INET, "10.30.0.2", 24,
-                                 RT_SCOPE_UNIVERSE));
-    fake->AddAddress(MakeAddress(1, "lo", AF_INET, "127.0.0.1", 8,
-                                 RT_SCOPE_HOST));
-    fake->AddAddress(MakeAddress(2, "eth0", AF_INET6, "fd00:30::2", 64,
-                                 RT_SCOPE_UNIVERSE));
-    fake->AddAddress(MakeAddress(1, "lo", AF_INET6, "::1", 128,
-                                 RT_SCOPE_HOST));
-    fake->AddRoute(MakeRoute("0.0.0.0/0", "10.30.0.1", 2, AF_INET, 0,
-                             RT_SCOPE_UNIVERSE));
-    fake->AddRoute(MakeRoute("10.30.0.0/24", "", 2, AF_INET, 0,
-                             RT_SCOPE_LINK));
-    fake->AddRoute(MakeRoute("fd00:30::/64", "", 2, AF_INET6, 256,
-                             RT_SCOPE_UNIVERSE));
+    fake->AddAddress(
+        MakeAddress(2, "eth0", AF_INET, "10.30.0.2", 24, RT_SCOPE_UNIVERSE));
+    fake->AddAddress(
+        MakeAddress(1, "lo", AF_INET, "127.0.0.1", 8, RT_SCOPE_HOST));
+    fake->AddAddress(
+        MakeAddress(2, "eth0", AF_INET6, "fd00:30::2", 64, RT_SCOPE_UNIVERSE));
+    fake->AddAddress(MakeAddress(1, "lo", AF_INET6, "::1", 128, RT_SCOPE_HOST));
+    fake->AddRoute(
+        MakeRoute("0.0.0.0/0", "10.30.0.1", 2, AF_INET, 0, RT_SCOPE_UNIVERSE));
+    fake->AddRoute(MakeRoute("10.30.0.0/24", "", 2, AF_INET, 0, RT_SCOPE_LINK));
+    fake->AddRoute(
+        MakeRoute("fd00:30::/64", "", 2, AF_INET6, 256, RT_SCOPE_UNIVERSE));
     inspector_ = std::move(fake);
   }
 
   void SetUpKernel() {
     pod_ = std::make_unique<ScopedPodNamespace>("pod");
     host_ = std::make_unique<ScopedPodNamespace>("host");
-    ASSERT_OK(pod_->status());
-    ASSERT_OK(host_->status());
+    OCICNI_ASSERT_OK(pod_->status());
+    OCICNI_ASSERT_OK(host_->status());
     const NetNS& pod = pod_->ns();
-    ASSERT_OK(BringUpLoopback(pod));
-    ASSERT_OK(AddVethPairForTest(pod, "eth0", kEth0Mac, kEth0Mtu,
-                                 host_->ns(), "veth-pod"));
-    ASSERT_OK(SetLinkUpForTest(host_->ns(), "veth-pod"));
-    ASSERT_OK(SetLinkUpForTest(pod, "eth0"));
-    ASSERT_OK(AddAddressForTest(pod, "eth0", "10.30.0.2/24"));
-    ASSERT_OK(AddAddressForTest(pod, "eth0", "fd00:30::2/64"));
-    ASSERT_OK(AddRouteForTest(pod, "0.0.0.0/0", "10.30.0.1", "eth0"));
+    OCICNI_ASSERT_OK(BringUpLoopback(pod));
+    OCICNI_ASSERT_OK(AddVethPairForTest(pod, "eth0", kEth0Mac, kEth0Mtu,
+                                        host_->ns(), "veth-pod"));
+    OCICNI_ASSERT_OK(SetLinkUpForTest(host_->ns(), "veth-pod"));
+    OCICNI_ASSERT_OK(SetLinkUpForTest(pod, "eth0"));
+    OCICNI_ASSERT_OK(AddAddressForTest(pod, "eth0", "10.30.0.2/24"));
+    OCICNI_ASSERT_OK(AddAddressForTest(pod, "eth0", "fd00:30::2/64"));
+    OCICNI_ASSERT_OK(AddRouteForTest(pod, "0.0.0.0/0", "10.30.0.1", "eth0"));
     absl::StatusOr<std::unique_ptr<Inspector>> inspector = OpenInspector(pod);
-    ASSERT_OK(inspector.status());
+    OCICNI_ASSERT_OK(inspector.status());
     inspector_ = *std::move(inspector);
   }
 
@@ -152,7 +143,7 @@ class InspectorContractTest : public ::testing::TestWithParam<Backend> {
 
 TEST_P(InspectorContractTest, LinksAreOrderedByIndexWithUniqueNames) {
   absl::StatusOr<std::vector<Link>> links = inspector().Links();
-  ASSERT_OK(links.status());
+  OCICNI_ASSERT_OK(links.status());
   ASSERT_FALSE(links->empty());
   std::set<std::string> names;
   for (size_t i = 0; i < links->size(); ++i) {
@@ -168,7 +159,7 @@ TEST_P(InspectorContractTest, LinksAreOrderedByIndexWithUniqueNames) {
 
 TEST_P(InspectorContractTest, LoopbackLooksLikeTheKernelsLoopback) {
   absl::StatusOr<Link> lo = inspector().LinkByName("lo");
-  ASSERT_OK(lo.status());
+  OCICNI_ASSERT_OK(lo.status());
   EXPECT_EQ(lo->index, 1);
   EXPECT_EQ(lo->mac, "00:00:00:00:00:00");
   EXPECT_EQ(lo->mtu, 65536u);
@@ -178,10 +169,10 @@ TEST_P(InspectorContractTest, LoopbackLooksLikeTheKernelsLoopback) {
 
 TEST_P(InspectorContractTest, LinkByNameAgreesWithLinks) {
   absl::StatusOr<std::vector<Link>> links = inspector().Links();
-  ASSERT_OK(links.status());
+  OCICNI_ASSERT_OK(links.status());
   for (const Link& link : *links) {
     absl::StatusOr<Link> by_name = inspector().LinkByName(link.name);
-    ASSERT_OK(by_name.status());
+    OCICNI_ASSERT_OK(by_name.status());
     EXPECT_EQ(*by_name, link);
   }
   EXPECT_THAT(inspector().LinkByName("missing0"),
@@ -190,7 +181,7 @@ TEST_P(InspectorContractTest, LinkByNameAgreesWithLinks) {
 
 TEST_P(InspectorContractTest, PodInterface) {
   absl::StatusOr<Link> eth0 = inspector().LinkByName("eth0");
-  ASSERT_OK(eth0.status());
+  OCICNI_ASSERT_OK(eth0.status());
   EXPECT_EQ(eth0->mac, kEth0Mac);
   EXPECT_EQ(eth0->mtu, kEth0Mtu);
   EXPECT_TRUE(eth0->up);
@@ -201,9 +192,9 @@ TEST_P(InspectorContractTest, Addresses) {
   absl::StatusOr<std::vector<Link>> links = inspector().Links();
   absl::StatusOr<std::vector<Address>> addrs = inspector().Addresses();
   absl::StatusOr<Link> eth0 = inspector().LinkByName("eth0");
-  ASSERT_OK(links.status());
-  ASSERT_OK(addrs.status());
-  ASSERT_OK(eth0.status());
+  OCICNI_ASSERT_OK(links.status());
+  OCICNI_ASSERT_OK(addrs.status());
+  OCICNI_ASSERT_OK(eth0.status());
 
   for (size_t i = 0; i < addrs->size(); ++i) {
     const Address& a = (*addrs)[i];
@@ -225,21 +216,21 @@ TEST_P(InspectorContractTest, Addresses) {
                                            RT_SCOPE_HOST)));
   EXPECT_THAT(*addrs, Contains(MakeAddress(1, "lo", AF_INET6, "::1", 128,
                                            RT_SCOPE_HOST)));
-  EXPECT_THAT(*addrs, Contains(MakeAddress(eth0->index, "eth0", AF_INET,
-                                           "10.30.0.2", 24,
-                                           RT_SCOPE_UNIVERSE)));
-  EXPECT_THAT(*addrs, Contains(MakeAddress(eth0->index, "eth0", AF_INET6,
-                                           "fd00:30::2", 64,
-                                           RT_SCOPE_UNIVERSE)));
+  EXPECT_THAT(*addrs,
+              Contains(MakeAddress(eth0->index, "eth0", AF_INET, "10.30.0.2",
+                                   24, RT_SCOPE_UNIVERSE)));
+  EXPECT_THAT(*addrs,
+              Contains(MakeAddress(eth0->index, "eth0", AF_INET6, "fd00:30::2",
+                                   64, RT_SCOPE_UNIVERSE)));
 }
 
 TEST_P(InspectorContractTest, Routes) {
   absl::StatusOr<std::vector<Link>> links = inspector().Links();
   absl::StatusOr<std::vector<Route>> routes = inspector().Routes();
   absl::StatusOr<Link> eth0 = inspector().LinkByName("eth0");
-  ASSERT_OK(links.status());
-  ASSERT_OK(routes.status());
-  ASSERT_OK(eth0.status());
+  OCICNI_ASSERT_OK(links.status());
+  OCICNI_ASSERT_OK(routes.status());
+  OCICNI_ASSERT_OK(eth0.status());
 
   for (const Route& r : *routes) {
     ASSERT_TRUE(r.family == AF_INET || r.family == AF_INET6) << r.family;
@@ -250,9 +241,8 @@ TEST_P(InspectorContractTest, Routes) {
     EXPECT_THAT(*links, Contains(::testing::Field(&Link::index, r.ifindex)))
         << r.dst;
   }
-  EXPECT_THAT(*routes,
-              Contains(MakeRoute("0.0.0.0/0", "10.30.0.1", eth0->index,
-                                 AF_INET, 0, RT_SCOPE_UNIVERSE)));
+  EXPECT_THAT(*routes, Contains(MakeRoute("0.0.0.0/0", "10.30.0.1", eth0->index,
+                                          AF_INET, 0, RT_SCOPE_UNIVERSE)));
   EXPECT_THAT(*routes, Contains(MakeRoute("10.30.0.0/24", "", eth0->index,
                                           AF_INET, 0, RT_SCOPE_LINK)));
   EXPECT_THAT(*routes, Contains(MakeRoute("fd00:30::/64", "", eth0->index,
@@ -267,9 +257,12 @@ INSTANTIATE_TEST_SUITE_P(Backends, InspectorContractTest,
 TEST(FakeInspector, FailWithFailsEveryQuery) {
   FakeInspector fake;
   fake.FailWith(absl::UnavailableError("netlink down"));
-  EXPECT_THAT(fake.Links(), StatusIs(absl::StatusCode::kUnavailable, "netlink down"));
-  EXPECT_THAT(fake.Addresses(), StatusIs(absl::StatusCode::kUnavailable, "netlink down"));
-  EXPECT_THAT(fake.Routes(), StatusIs(absl::StatusCode::kUnavailable, "netlink down"));
+  EXPECT_THAT(fake.Links(),
+              StatusIs(absl::StatusCode::kUnavailable, "netlink down"));
+  EXPECT_THAT(fake.Addresses(),
+              StatusIs(absl::StatusCode::kUnavailable, "netlink down"));
+  EXPECT_THAT(fake.Routes(),
+              StatusIs(absl::StatusCode::kUnavailable, "netlink down"));
   EXPECT_THAT(fake.LinkByName("lo"),
               StatusIs(absl::StatusCode::kUnavailable, "netlink down"));
   fake.FailWith(absl::OkStatus());
@@ -277,5 +270,4 @@ TEST(FakeInspector, FailWithFailsEveryQuery) {
 }
 
 }  // namespace
-}  // namespace netns
-}  // namespace ocicni
+}  // namespace ocicni::netns

@@ -20,8 +20,7 @@
 #include "base/status_macros.h"
 #include "glog/logging.h"
 
-namespace ocicni {
-namespace netns {
+namespace ocicni::netns {
 namespace {
 
 // MakeSharedMountDir makes sure `dir` exists and is a shared mount point, as
@@ -41,11 +40,13 @@ absl::Status MakeSharedMountDir(const std::string& dir) {
     // EINVAL: not a mount point yet. Anything else, or EINVAL after the
     // bind mount, is an error.
     if (errno != EINVAL || attempt > 0) {
-      return ErrnoToStatus(errno, absl::StrCat("make ", dir, " a shared mount"));
+      return ErrnoToStatus(errno,
+                           absl::StrCat("make ", dir, " a shared mount"));
     }
-    if (::mount(dir.c_str(), dir.c_str(), "none", MS_BIND | MS_REC,
-                nullptr) != 0) {
-      return ErrnoToStatus(errno, absl::StrCat("bind-mount ", dir, " onto itself"));
+    if (::mount(dir.c_str(), dir.c_str(), "none", MS_BIND | MS_REC, nullptr) !=
+        0) {
+      return ErrnoToStatus(errno,
+                           absl::StrCat("bind-mount ", dir, " onto itself"));
     }
   }
 }
@@ -128,7 +129,9 @@ absl::Status DeleteAt(absl::string_view path_view) {
   const std::string path(path_view);
   struct statfs fs;
   if (::statfs(path.c_str(), &fs) != 0) {
-    if (errno == ENOENT) return absl::OkStatus();
+    if (errno == ENOENT) {
+      return absl::OkStatus();
+    }
     return ErrnoToStatus(errno, absl::StrCat("statfs ", path));
   }
   if (fs.f_type == static_cast<decltype(fs.f_type)>(NSFS_MAGIC)) {
@@ -136,13 +139,17 @@ absl::Status DeleteAt(absl::string_view path_view) {
     // the checks below decide whether anything is left to remove.
     if (::umount2(path.c_str(), MNT_DETACH | UMOUNT_NOFOLLOW) != 0 &&
         errno != EINVAL) {
-      if (errno == ENOENT) return absl::OkStatus();
+      if (errno == ENOENT) {
+        return absl::OkStatus();
+      }
       return ErrnoToStatus(errno, absl::StrCat("unmount ", path));
     }
   }
   struct stat st;
   if (::lstat(path.c_str(), &st) != 0) {
-    if (errno == ENOENT) return absl::OkStatus();
+    if (errno == ENOENT) {
+      return absl::OkStatus();
+    }
     return ErrnoToStatus(errno, absl::StrCat("lstat ", path));
   }
   if (!S_ISREG(st.st_mode) || st.st_size != 0) {
@@ -157,5 +164,4 @@ absl::Status DeleteAt(absl::string_view path_view) {
   return absl::OkStatus();
 }
 
-}  // namespace netns
-}  // namespace ocicni
+}  // namespace ocicni::netns

@@ -26,8 +26,7 @@
 #include "absl/strings/string_view.h"
 #include "netns/netns.h"
 
-namespace ocicni {
-namespace netns {
+namespace ocicni::netns {
 
 // kDefaultRuntimeDir is where iproute2 keeps named network namespaces.
 inline constexpr char kDefaultRuntimeDir[] = "/var/run/netns";
@@ -71,7 +70,6 @@ absl::StatusOr<NetNS> CreateAt(absl::string_view path);
 // errors as ErrnoToStatus naming the step. Thread-safe; does not block.
 absl::Status DeleteAt(absl::string_view path);
 
-}  // namespace netns
-}  // namespace ocicni
+}  // namespace ocicni::netns
 
 #endif  // OCICNI_NETNS_LIFECYCLE_H_

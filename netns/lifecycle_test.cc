@@ -19,8 +19,7 @@
 #include "netns/run_in.h"
 #include "netns/test_util.h"
 
-namespace ocicni {
-namespace netns {
+namespace ocicni::netns {
 namespace {
 
 using ::ocicni::testutil::StatusIs;
@@ -39,7 +38,9 @@ std::string MountOptionalFields(const std::string& mount_point) {
   std::string line, found = "<not mounted>";
   while (std::getline(in, line)) {
     std::vector<std::string> f = absl::StrSplit(line, ' ');
-    if (f.size() < 7 || f[4] != mount_point) continue;
+    if (f.size() < 7 || f[4] != mount_point) {
+      continue;
+    }
     found.clear();  // The last (topmost) mount wins.
     for (size_t i = 6; i < f.size() && f[i] != "-"; ++i) {
       absl::StrAppend(&found, f[i], " ");
@@ -65,7 +66,9 @@ class LifecycleTest : public ::testing::Test {
 
   // The caller's namespace must never change.
   void TearDown() override {
-    if (!self_.has_value()) return;
+    if (!self_.has_value()) {
+      return;
+    }
     absl::StatusOr<NetNS> now = NetNS::Current();
     ASSERT_TRUE(now.ok()) << now.status();
     EXPECT_TRUE(IsSame(*self_, *now)) << "the test thread changed namespace";
@@ -88,7 +91,8 @@ TEST_F(LifecycleTest, CreateAtAndDeleteAt) {
 
   ASSERT_TRUE(DeleteAt(path).ok());
   EXPECT_FALSE(Exists(path));
-  EXPECT_THAT(NetNS::Open(path), StatusIs(absl::StatusCode::kNotFound, HasSubstr(path)));
+  EXPECT_THAT(NetNS::Open(path),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr(path)));
   // Idempotent.
   EXPECT_TRUE(DeleteAt(path).ok());
 }
@@ -171,5 +175,4 @@ TEST_F(LifecycleTest, NamedNamespacesLikeIproute2) {
 }
 
 }  // namespace
-}  // namespace netns
-}  // namespace ocicni
+}  // namespace ocicni::netns

@@ -35,8 +35,7 @@
 #include "glog/logging.h"
 #include "netns/run_in.h"
 
-namespace ocicni {
-namespace netns {
+namespace ocicni::netns {
 namespace {
 
 // Owners for libnl objects; each deleter drops the reference we hold.
@@ -102,13 +101,17 @@ std::string FormatIp(const nl_addr* addr) {
   std::memcpy(bytes, nl_addr_get_binary_addr(addr),
               std::min<size_t>(want, nl_addr_get_len(addr)));
   char text[INET6_ADDRSTRLEN] = {};
-  if (::inet_ntop(family, bytes, text, sizeof(text)) == nullptr) return "";
+  if (::inet_ntop(family, bytes, text, sizeof(text)) == nullptr) {
+    return "";
+  }
   return text;
 }
 
 // FormatMac renders a link-layer address as lowercase "aa:bb:...".
 std::string FormatMac(const nl_addr* addr) {
-  if (addr == nullptr) return "";
+  if (addr == nullptr) {
+    return "";
+  }
   const auto* bytes =
       static_cast<const unsigned char*>(nl_addr_get_binary_addr(addr));
   std::vector<std::string> parts;
@@ -156,7 +159,9 @@ class NetlinkInspector final : public Inspector {
     OCICNI_ASSIGN_OR_RETURN(CachePtr links, LinkCache());
     nl_cache* raw = nullptr;
     int err = rtnl_addr_alloc_cache(sock_.get(), &raw);
-    if (err < 0) return NlError(err, Context("list addresses"));
+    if (err < 0) {
+      return NlError(err, Context("list addresses"));
+    }
     CachePtr cache(raw);
     std::vector<Address> addrs;
     for (nl_object* o = nl_cache_get_first(cache.get()); o != nullptr;
@@ -178,9 +183,10 @@ class NetlinkInspector final : public Inspector {
       addr.scope = rtnl_addr_get_scope(a);
       addrs.push_back(std::move(addr));
     }
-    std::stable_sort(
-        addrs.begin(), addrs.end(),
-        [](const Address& a, const Address& b) { return a.ifindex < b.ifindex; });
+    std::stable_sort(addrs.begin(), addrs.end(),
+                     [](const Address& a, const Address& b) {
+                       return a.ifindex < b.ifindex;
+                     });
     return addrs;
   }
 
@@ -188,7 +194,9 @@ class NetlinkInspector final : public Inspector {
     absl::MutexLock lock(&mu_);
     nl_cache* raw = nullptr;
     int err = rtnl_route_alloc_cache(sock_.get(), AF_UNSPEC, 0, &raw);
-    if (err < 0) return NlError(err, Context("list routes"));
+    if (err < 0) {
+      return NlError(err, Context("list routes"));
+    }
     CachePtr cache(raw);
     std::vector<Route> routes;
     for (nl_object* o = nl_cache_get_first(cache.get()); o != nullptr;
@@ -206,7 +214,8 @@ class NetlinkInspector final : public Inspector {
       if (dst == nullptr || nl_addr_get_len(dst) == 0) {
         route.dst = family == AF_INET ? "0.0.0.0/0" : "::/0";
       } else {
-        route.dst = absl::StrCat(FormatIp(dst), "/", nl_addr_get_prefixlen(dst));
+        route.dst =
+            absl::StrCat(FormatIp(dst), "/", nl_addr_get_prefixlen(dst));
       }
       if (rtnl_route_get_nnexthops(r) > 0) {
         rtnl_nexthop* nh = rtnl_route_nexthop_n(r, 0);
@@ -234,10 +243,14 @@ class NetlinkInspector final : public Inspector {
     absl::MutexLock lock(&mu_);
     OCICNI_ASSIGN_OR_RETURN(LinkPtr link, GetLink(name));
     LinkPtr change(rtnl_link_alloc());
-    if (change == nullptr) return absl::ResourceExhaustedError("rtnl_link_alloc");
+    if (change == nullptr) {
+      return absl::ResourceExhaustedError("rtnl_link_alloc");
+    }
     rtnl_link_set_flags(change.get(), IFF_UP);
     int err = rtnl_link_change(sock_.get(), link.get(), change.get(), 0);
-    if (err < 0) return NlError(err, Context(absl::StrCat("set ", name, " up")));
+    if (err < 0) {
+      return NlError(err, Context(absl::StrCat("set ", name, " up")));
+    }
     return absl::OkStatus();
   }
 
@@ -246,21 +259,28 @@ class NetlinkInspector final : public Inspector {
                            absl::string_view peer_name) {
     absl::MutexLock lock(&mu_);
     LinkPtr link(rtnl_link_veth_alloc());
-    if (link == nullptr) return absl::ResourceExhaustedError("rtnl_link_veth_alloc");
+    if (link == nullptr) {
+      return absl::ResourceExhaustedError("rtnl_link_veth_alloc");
+    }
     rtnl_link_set_name(link.get(), std::string(name).c_str());
     if (!mac.empty()) {
       OCICNI_ASSIGN_OR_RETURN(NlAddrPtr hw, Parse(mac, AF_LLC));
       rtnl_link_set_addr(link.get(), hw.get());
     }
-    if (mtu != 0) rtnl_link_set_mtu(link.get(), mtu);
+    if (mtu != 0) {
+      rtnl_link_set_mtu(link.get(), mtu);
+    }
     rtnl_link* peer = rtnl_link_veth_get_peer(link.get());  // New reference.
     rtnl_link_set_name(peer, std::string(peer_name).c_str());
     rtnl_link_set_ns_fd(peer, peer_ns_fd);
-    if (mtu != 0) rtnl_link_set_mtu(peer, mtu);
+    if (mtu != 0) {
+      rtnl_link_set_mtu(peer, mtu);
+    }
     rtnl_link_put(peer);
     int err = rtnl_link_add(sock_.get(), link.get(), NLM_F_CREATE | NLM_F_EXCL);
     if (err < 0) {
-      return NlError(err, Context(absl::StrCat("add veth ", name, "/", peer_name)));
+      return NlError(err,
+                     Context(absl::StrCat("add veth ", name, "/", peer_name)));
     }
     return absl::OkStatus();
   }
@@ -270,10 +290,14 @@ class NetlinkInspector final : public Inspector {
     OCICNI_ASSIGN_OR_RETURN(LinkPtr link, GetLink(ifname));
     OCICNI_ASSIGN_OR_RETURN(NlAddrPtr local, Parse(cidr, AF_UNSPEC));
     AddrPtr addr(rtnl_addr_alloc());
-    if (addr == nullptr) return absl::ResourceExhaustedError("rtnl_addr_alloc");
+    if (addr == nullptr) {
+      return absl::ResourceExhaustedError("rtnl_addr_alloc");
+    }
     rtnl_addr_set_ifindex(addr.get(), rtnl_link_get_ifindex(link.get()));
     int err = rtnl_addr_set_local(addr.get(), local.get());
-    if (err < 0) return NlError(err, absl::StrCat("address ", cidr));
+    if (err < 0) {
+      return NlError(err, absl::StrCat("address ", cidr));
+    }
     rtnl_addr_set_prefixlen(addr.get(), nl_addr_get_prefixlen(local.get()));
     if (nl_addr_get_family(local.get()) == AF_INET6) {
       rtnl_addr_set_flags(addr.get(), IFA_F_NODAD);
@@ -291,12 +315,18 @@ class NetlinkInspector final : public Inspector {
     OCICNI_ASSIGN_OR_RETURN(LinkPtr link, GetLink(ifname));
     OCICNI_ASSIGN_OR_RETURN(NlAddrPtr dst, Parse(dst_cidr, AF_UNSPEC));
     RoutePtr route(rtnl_route_alloc());
-    if (route == nullptr) return absl::ResourceExhaustedError("rtnl_route_alloc");
+    if (route == nullptr) {
+      return absl::ResourceExhaustedError("rtnl_route_alloc");
+    }
     int err = rtnl_route_set_dst(route.get(), dst.get());
-    if (err < 0) return NlError(err, absl::StrCat("route to ", dst_cidr));
+    if (err < 0) {
+      return NlError(err, absl::StrCat("route to ", dst_cidr));
+    }
     rtnl_route_set_table(route.get(), RT_TABLE_MAIN);
     rtnl_nexthop* nh = rtnl_route_nh_alloc();
-    if (nh == nullptr) return absl::ResourceExhaustedError("rtnl_route_nh_alloc");
+    if (nh == nullptr) {
+      return absl::ResourceExhaustedError("rtnl_route_nh_alloc");
+    }
     rtnl_route_nh_set_ifindex(nh, rtnl_link_get_ifindex(link.get()));
     rtnl_route_add_nexthop(route.get(), nh);  // The route owns nh now.
     if (!gateway.empty()) {
@@ -319,7 +349,9 @@ class NetlinkInspector final : public Inspector {
   absl::StatusOr<CachePtr> LinkCache() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     nl_cache* raw = nullptr;
     int err = rtnl_link_alloc_cache(sock_.get(), AF_UNSPEC, &raw);
-    if (err < 0) return NlError(err, Context("list links"));
+    if (err < 0) {
+      return NlError(err, Context("list links"));
+    }
     return CachePtr(raw);
   }
 
@@ -330,8 +362,8 @@ class NetlinkInspector final : public Inspector {
           absl::StrCat("invalid interface name \"", name, "\""));
     }
     rtnl_link* raw = nullptr;
-    int err = rtnl_link_get_kernel(sock_.get(), 0, std::string(name).c_str(),
-                                   &raw);
+    int err =
+        rtnl_link_get_kernel(sock_.get(), 0, std::string(name).c_str(), &raw);
     if (err < 0) {
       return NlError(err, Context(absl::StrCat("link ", name)));
     }
@@ -358,11 +390,13 @@ absl::StatusOr<std::unique_ptr<NetlinkInspector>> OpenIn(const NetNS& ns) {
   OCICNI_ASSIGN_OR_RETURN(
       SockPtr sock, RunIn(ns, [&ns]() -> absl::StatusOr<SockPtr> {
         SockPtr s(nl_socket_alloc());
-        if (s == nullptr) return absl::ResourceExhaustedError("nl_socket_alloc");
+        if (s == nullptr)
+          return absl::ResourceExhaustedError("nl_socket_alloc");
         int err = nl_connect(s.get(), NETLINK_ROUTE);
         if (err < 0) {
-          return NlError(err, absl::StrCat("connect rtnetlink in network namespace ",
-                                           ns.path()));
+          return NlError(err,
+                         absl::StrCat("connect rtnetlink in network namespace ",
+                                      ns.path()));
         }
         return s;
       }));
@@ -381,7 +415,9 @@ absl::StatusOr<bool> Ipv6EnabledOnLo(const NetNS& ns) {
   return RunIn(ns, [] {
     std::ifstream in("/proc/sys/net/ipv6/conf/lo/disable_ipv6");
     int disabled = 1;  // No file: no IPv6 in this kernel or namespace.
-    if (in) in >> disabled;
+    if (in) {
+      in >> disabled;
+    }
     return disabled == 0;
   });
 }
@@ -407,8 +443,9 @@ absl::Status BringUpLoopback(const NetNS& ns) {
     });
   };
   if (!has(AF_INET, "127.0.0.1", 8)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "lo is up in network namespace ", ns.path(), " but has no 127.0.0.1/8"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("lo is up in network namespace ", ns.path(),
+                     " but has no 127.0.0.1/8"));
   }
   if (want_v6 && !has(AF_INET6, "::1", 128)) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -444,5 +481,4 @@ absl::Status AddRouteForTest(const NetNS& ns, absl::string_view dst_cidr,
   return nl->AddRoute(dst_cidr, gateway, ifname);
 }
 
-}  // namespace netns
-}  // namespace ocicni
+}  // namespace ocicni::netns

@@ -30,15 +30,15 @@
 #include "netns/inspector.h"
 #include "netns/netns.h"
 
-namespace ocicni {
-namespace netns {
+namespace ocicni::netns {
 
 // OpenInspector returns an Inspector reading namespace `ns` through a
 // rtnetlink socket opened inside it. The inspector does not need `ns` to stay
 // open (the socket keeps the namespace alive). Errors: entering the namespace
 // as RunIn (kPermissionDenied without CAP_SYS_ADMIN), socket errors as above.
-// The inspector is thread-safe (calls serialize on its socket) and each call
-// blocks for one netlink dump. Thread-safe; blocks briefly.
+// The returned inspector is thread-safe (calls serialize on its socket); each
+// call blocks for one netlink dump. OpenInspector itself is thread-safe and
+// blocks for a thread start and a socket connect.
 absl::StatusOr<std::unique_ptr<Inspector>> OpenInspector(const NetNS& ns);
 
 // BringUpLoopback sets `lo` administratively up in `ns` (what the CNI
@@ -77,7 +77,6 @@ absl::Status AddRouteForTest(const NetNS& ns, absl::string_view dst_cidr,
                              absl::string_view gateway,
                              absl::string_view ifname);
 
-}  // namespace netns
-}  // namespace ocicni
+}  // namespace ocicni::netns
 
 #endif  // OCICNI_NETNS_NETLINK_H_

@@ -18,8 +18,7 @@
 #include "netns/netns.h"
 #include "netns/test_util.h"
 
-namespace ocicni {
-namespace netns {
+namespace ocicni::netns {
 namespace {
 
 using ::ocicni::testutil::ScopedPodNamespace;
@@ -27,12 +26,6 @@ using ::ocicni::testutil::StatusIs;
 using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-#define ASSERT_OK(expr)                       \
-  do {                                        \
-    const absl::Status status_ = (expr);      \
-    ASSERT_TRUE(status_.ok()) << status_;     \
-  } while (false)
 
 Address MakeAddress(const Link& link, int family, std::string ip, int prefix,
                     int scope) {
@@ -76,13 +69,13 @@ class NetlinkTest : public ::testing::Test {
   void AddEth0() {
     host_ = std::make_unique<ScopedPodNamespace>("host");
     ASSERT_TRUE(host_->status().ok()) << host_->status();
-    ASSERT_OK(AddVethPairForTest(pod(), "eth0", "02:00:00:00:00:01", 1400,
-                                 host_->ns(), "veth-pod"));
-    ASSERT_OK(SetLinkUpForTest(host_->ns(), "veth-pod"));
-    ASSERT_OK(SetLinkUpForTest(pod(), "eth0"));
-    ASSERT_OK(AddAddressForTest(pod(), "eth0", "10.20.0.2/24"));
-    ASSERT_OK(AddAddressForTest(pod(), "eth0", "fd00:20::2/64"));
-    ASSERT_OK(AddRouteForTest(pod(), "0.0.0.0/0", "10.20.0.1", "eth0"));
+    OCICNI_ASSERT_OK(AddVethPairForTest(pod(), "eth0", "02:00:00:00:00:01",
+                                        1400, host_->ns(), "veth-pod"));
+    OCICNI_ASSERT_OK(SetLinkUpForTest(host_->ns(), "veth-pod"));
+    OCICNI_ASSERT_OK(SetLinkUpForTest(pod(), "eth0"));
+    OCICNI_ASSERT_OK(AddAddressForTest(pod(), "eth0", "10.20.0.2/24"));
+    OCICNI_ASSERT_OK(AddAddressForTest(pod(), "eth0", "fd00:20::2/64"));
+    OCICNI_ASSERT_OK(AddRouteForTest(pod(), "0.0.0.0/0", "10.20.0.1", "eth0"));
   }
 
   std::unique_ptr<Inspector> Open(const NetNS& ns) {
@@ -188,13 +181,16 @@ TEST_F(NetlinkTest, EachInspectorSeesItsOwnNamespace) {
 TEST_F(NetlinkTest, LinkByNameErrors) {
   std::unique_ptr<Inspector> inspector = Open(pod());
   ASSERT_NE(inspector, nullptr);
-  EXPECT_THAT(inspector->LinkByName("eth9"),
-              StatusIs(absl::StatusCode::kNotFound,
-                       testing::AllOf(HasSubstr("eth9"), HasSubstr(pod().path()))));
+  EXPECT_THAT(
+      inspector->LinkByName("eth9"),
+      StatusIs(absl::StatusCode::kNotFound,
+               testing::AllOf(HasSubstr("eth9"), HasSubstr(pod().path()))));
   EXPECT_THAT(inspector->LinkByName(""),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("interface name")));
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("interface name")));
   EXPECT_THAT(inspector->LinkByName("a-name-longer-than-15"),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("interface name")));
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("interface name")));
 }
 
 TEST_F(NetlinkTest, InspectorWorksFromAnyThreadAndOutlivesTheNamespaceFile) {
@@ -209,17 +205,21 @@ TEST_F(NetlinkTest, InspectorWorksFromAnyThreadAndOutlivesTheNamespaceFile) {
       for (int j = 0; j < 10; ++j) {
         absl::StatusOr<Link> link = inspector->LinkByName("eth0");
         absl::StatusOr<std::vector<Address>> addrs = inspector->Addresses();
-        if (!link.ok() || !addrs.ok() || addrs->empty()) return;
+        if (!link.ok() || !addrs.ok() || addrs->empty()) {
+          return;
+        }
       }
       found[i] = 1;
     });
   }
-  for (std::thread& t : threads) t.join();
+  for (std::thread& t : threads) {
+    t.join();
+  }
   EXPECT_THAT(found, ::testing::Each(1));
 }
 
 TEST_F(NetlinkTest, BringUpLoopback) {
-  ASSERT_OK(BringUpLoopback(pod()));
+  OCICNI_ASSERT_OK(BringUpLoopback(pod()));
   std::unique_ptr<Inspector> inspector = Open(pod());
   ASSERT_NE(inspector, nullptr);
   absl::StatusOr<Link> lo = inspector->LinkByName("lo");
@@ -229,14 +229,14 @@ TEST_F(NetlinkTest, BringUpLoopback) {
   ASSERT_TRUE(addrs.ok()) << addrs.status();
   EXPECT_THAT(*addrs, Contains(MakeAddress(*lo, AF_INET, "127.0.0.1", 8,
                                            RT_SCOPE_HOST)));
-  EXPECT_THAT(*addrs, Contains(MakeAddress(*lo, AF_INET6, "::1", 128,
-                                           RT_SCOPE_HOST)));
+  EXPECT_THAT(*addrs,
+              Contains(MakeAddress(*lo, AF_INET6, "::1", 128, RT_SCOPE_HOST)));
   // Idempotent.
   EXPECT_TRUE(BringUpLoopback(pod()).ok());
 }
 
 TEST_F(NetlinkTest, LocalRoutesAreNotListed) {
-  ASSERT_OK(BringUpLoopback(pod()));
+  OCICNI_ASSERT_OK(BringUpLoopback(pod()));
   std::unique_ptr<Inspector> inspector = Open(pod());
   ASSERT_NE(inspector, nullptr);
   absl::StatusOr<std::vector<Route>> routes = inspector->Routes();
@@ -249,15 +249,15 @@ TEST_F(NetlinkTest, LocalRoutesAreNotListed) {
 }
 
 TEST_F(NetlinkTest, HelperErrors) {
-  EXPECT_THAT(AddAddressForTest(pod(), "lo", "not-an-ip"),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not-an-ip")));
+  EXPECT_THAT(
+      AddAddressForTest(pod(), "lo", "not-an-ip"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not-an-ip")));
   EXPECT_THAT(AddAddressForTest(pod(), "nope0", "10.0.0.1/8"),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("nope0")));
-  ASSERT_OK(AddVethPairForTest(pod(), "veth0", "", 0, pod(), "veth1"));
+  OCICNI_ASSERT_OK(AddVethPairForTest(pod(), "veth0", "", 0, pod(), "veth1"));
   EXPECT_THAT(AddVethPairForTest(pod(), "veth0", "", 0, pod(), "veth2"),
               StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("veth0")));
 }
 
 }  // namespace
-}  // namespace netns
-}  // namespace ocicni
+}  // namespace ocicni::netns

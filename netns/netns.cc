@@ -18,8 +18,7 @@
 #include "base/status_macros.h"
 #include "netns/internal/verify.h"
 
-namespace ocicni {
-namespace netns {
+namespace ocicni::netns {
 namespace netns_internal {
 namespace {
 
@@ -58,7 +57,9 @@ absl::Status CheckNetNSFile(absl::string_view path, const NsFileFacts& facts) {
         path, facts.fs_magic));
   }
   if (facts.nstype >= 0) {
-    if (facts.nstype == CLONE_NEWNET) return absl::OkStatus();
+    if (facts.nstype == CLONE_NEWNET) {
+      return absl::OkStatus();
+    }
     return absl::InvalidArgumentError(
         absl::StrCat(path, " is not a network namespace (it is a ",
                      NamespaceKind(facts.nstype), " namespace)"));
@@ -107,7 +108,9 @@ absl::Status VerifyNetNSFd(absl::string_view path, int fd) {
   facts.fs_magic = static_cast<int64_t>(st.f_type);
   facts.kernel_has_nsfs = KernelHasNsfs();
   facts.nstype = ::ioctl(fd, NS_GET_NSTYPE);
-  if (facts.nstype < 0) facts.nstype_errno = errno;
+  if (facts.nstype < 0) {
+    facts.nstype_errno = errno;
+  }
   return netns_internal::CheckNetNSFile(path, facts);
 }
 
@@ -118,16 +121,19 @@ absl::StatusOr<NetNS> NetNS::Open(absl::string_view path) {
     return absl::InvalidArgumentError("network namespace path is empty");
   }
   std::string p(path);
-  int fd = RetryOnEintr([&] { return ::open(p.c_str(), O_RDONLY | O_CLOEXEC); });
-  if (fd < 0) return netns_internal::OpenErrorToStatus(errno, p);
+  int fd =
+      RetryOnEintr([&] { return ::open(p.c_str(), O_RDONLY | O_CLOEXEC); });
+  if (fd < 0) {
+    return netns_internal::OpenErrorToStatus(errno, p);
+  }
   UniqueFd owned(fd);
   OCICNI_RETURN_IF_ERROR(VerifyNetNSFd(p, owned.get()));
   return NetNS(std::move(p), std::move(owned));
 }
 
 absl::StatusOr<NetNS> NetNS::Current() {
-  return Open(absl::StrCat("/proc/self/task/", ::syscall(SYS_gettid),
-                           "/ns/net"));
+  return Open(
+      absl::StrCat("/proc/self/task/", ::syscall(SYS_gettid), "/ns/net"));
 }
 
 absl::StatusOr<bool> SameNamespace(const NetNS& a, const NetNS& b) {
@@ -141,5 +147,4 @@ absl::StatusOr<bool> SameNamespace(const NetNS& a, const NetNS& b) {
   return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
-}  // namespace netns
-}  // namespace ocicni
+}  // namespace ocicni::netns

@@ -23,8 +23,7 @@
 #include "absl/strings/string_view.h"
 #include "base/posix.h"
 
-namespace ocicni {
-namespace netns {
+namespace ocicni::netns {
 
 // NetNS is a move-only handle on a network namespace. It is immutable after
 // construction; a const NetNS may be shared between threads.
@@ -72,7 +71,6 @@ class NetNS {
 // handle) map as ErrnoToStatus. Thread-safe; does not block.
 absl::StatusOr<bool> SameNamespace(const NetNS& a, const NetNS& b);
 
-}  // namespace netns
-}  // namespace ocicni
+}  // namespace ocicni::netns
 
 #endif  // OCICNI_NETNS_NETNS_H_

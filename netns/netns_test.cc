@@ -22,8 +22,7 @@
 #include "netns/lifecycle.h"
 #include "netns/test_util.h"
 
-namespace ocicni {
-namespace netns {
+namespace ocicni::netns {
 namespace {
 
 using ::ocicni::testutil::StatusIs;
@@ -94,10 +93,10 @@ TEST(NetNSOpen, MissingPathIsNotFound) {
 
 TEST(NetNSOpen, RegularFileIsNotANamespace) {
   const std::string path = MakeFile("plain", "hello");
-  EXPECT_THAT(NetNS::Open(path),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       AllOf(HasSubstr(path),
-                             HasSubstr("not a network namespace"))));
+  EXPECT_THAT(
+      NetNS::Open(path),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               AllOf(HasSubstr(path), HasSubstr("not a network namespace"))));
 }
 
 TEST(NetNSOpen, DirectoryIsNotANamespace) {
@@ -124,9 +123,9 @@ TEST(NetNSOpen, UnreadableFileIsPermissionDenied) {
   // Root reads anything through CAP_DAC_OVERRIDE; drop it on a helper thread.
   testutil::RunWithoutCapabilities(
       {CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH}, [&] {
-        EXPECT_THAT(NetNS::Open(path),
-                    StatusIs(absl::StatusCode::kPermissionDenied,
-                             HasSubstr(path)));
+        EXPECT_THAT(
+            NetNS::Open(path),
+            StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr(path)));
       });
 }
 
@@ -151,9 +150,9 @@ TEST(CheckNetNSFile, RejectsOtherNamespaceTypes) {
   netns_internal::NsFileFacts facts;
   facts.fs_magic = NSFS_MAGIC;
   facts.nstype = CLONE_NEWUTS;
-  EXPECT_THAT(netns_internal::CheckNetNSFile("/x", facts),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("uts namespace")));
+  EXPECT_THAT(
+      netns_internal::CheckNetNSFile("/x", facts),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("uts namespace")));
 }
 
 TEST(CheckNetNSFile, OldKernelWithoutNsGetNstype) {
@@ -168,9 +167,9 @@ TEST(CheckNetNSFile, OldKernelWithoutNsGetNstype) {
   EXPECT_TRUE(netns_internal::CheckNetNSFile("/x", facts).ok());
 
   facts.kernel_has_nsfs = true;
-  EXPECT_THAT(netns_internal::CheckNetNSFile("/x", facts),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("procfs")));
+  EXPECT_THAT(
+      netns_internal::CheckNetNSFile("/x", facts),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("procfs")));
 }
 
 TEST(OpenErrorToStatus, MapsErrnoAndNamesThePath) {
@@ -237,10 +236,10 @@ TEST(DeleteAt, RefusesFilesThatAreNotNamespaces) {
   EXPECT_THAT(DeleteAt(path), StatusIs(absl::StatusCode::kInvalidArgument,
                                        HasSubstr("refusing to delete")));
   EXPECT_TRUE(Exists(path));
-  EXPECT_THAT(DeleteAt(TestTmpDir()),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("refusing")));
+  EXPECT_THAT(
+      DeleteAt(TestTmpDir()),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("refusing")));
 }
 
 }  // namespace
-}  // namespace netns
-}  // namespace ocicni
+}  // namespace ocicni::netns

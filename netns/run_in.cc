@@ -9,9 +9,7 @@
 #include "base/posix.h"
 #include "glog/logging.h"
 
-namespace ocicni {
-namespace netns {
-namespace netns_internal {
+namespace ocicni::netns::netns_internal {
 
 absl::Status RunOnNamespaceThread(const NetNS& ns,
                                   absl::FunctionRef<void()> fn) {
@@ -30,6 +28,4 @@ absl::Status RunOnNamespaceThread(const NetNS& ns,
   return status;
 }
 
-}  // namespace netns_internal
-}  // namespace netns
-}  // namespace ocicni
+}  // namespace ocicni::netns::netns_internal

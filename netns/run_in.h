@@ -25,14 +25,14 @@
 #include "absl/status/statusor.h"
 #include "netns/netns.h"
 
-namespace ocicni {
-namespace netns {
+namespace ocicni::netns {
 namespace netns_internal {
 
 // RunOnNamespaceThread runs `fn` on a new thread that first enters `ns` with
 // setns(fd, CLONE_NEWNET), and joins it. If setns fails, fn is not run and
 // the setns error is returned (as ErrnoToStatus, naming ns.path()).
-absl::Status RunOnNamespaceThread(const NetNS& ns, absl::FunctionRef<void()> fn);
+absl::Status RunOnNamespaceThread(const NetNS& ns,
+                                  absl::FunctionRef<void()> fn);
 
 // RunInResult maps fn's return type R to RunIn's return type.
 template <typename R>
@@ -84,7 +84,6 @@ typename netns_internal::RunInResult<std::invoke_result_t<Fn&>>::Type RunIn(
   }
 }
 
-}  // namespace netns
-}  // namespace ocicni
+}  // namespace ocicni::netns
 
 #endif  // OCICNI_NETNS_RUN_IN_H_

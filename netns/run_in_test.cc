@@ -15,8 +15,7 @@
 #include "netns/netns.h"
 #include "netns/test_util.h"
 
-namespace ocicni {
-namespace netns {
+namespace ocicni::netns {
 namespace {
 
 using ::ocicni::testutil::ScopedPodNamespace;
@@ -26,7 +25,9 @@ using ::testing::HasSubstr;
 // InsideOf reports whether the calling thread is in namespace `ns`.
 bool InsideOf(const NetNS& ns) {
   absl::StatusOr<NetNS> current = NetNS::Current();
-  if (!current.ok()) return false;
+  if (!current.ok()) {
+    return false;
+  }
   absl::StatusOr<bool> same = SameNamespace(*current, ns);
   return same.ok() && *same;
 }
@@ -107,12 +108,16 @@ TEST_F(RunInTest, ConcurrentCallersEachGetTheirNamespace) {
       for (int j = 0; j < 20; ++j) {
         absl::StatusOr<bool> inside =
             RunIn(target, [&] { return InsideOf(target); });
-        if (!inside.ok() || !*inside || !InsideOf(*self_)) return;
+        if (!inside.ok() || !*inside || !InsideOf(*self_)) {
+          return;
+        }
       }
       ok[i] = 1;
     });
   }
-  for (std::thread& t : callers) t.join();
+  for (std::thread& t : callers) {
+    t.join();
+  }
   EXPECT_THAT(ok, ::testing::Each(1));
 }
 
@@ -122,7 +127,9 @@ TEST_F(RunInTest, NestedRunIn) {
   absl::StatusOr<bool> result = RunIn(pod(), [&]() -> absl::StatusOr<bool> {
     absl::StatusOr<bool> inner =
         RunIn(other.ns(), [&] { return InsideOf(other.ns()); });
-    if (!inner.ok()) return inner;
+    if (!inner.ok()) {
+      return inner;
+    }
     return *inner && InsideOf(pod());
   });
   ASSERT_TRUE(result.ok()) << result.status();
@@ -140,5 +147,4 @@ TEST_F(RunInTest, WithoutCapSysAdminFnDoesNotRun) {
 }
 
 }  // namespace
-}  // namespace netns
-}  // namespace ocicni
+}  // namespace ocicni::netns

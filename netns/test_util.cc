@@ -11,8 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "netns/lifecycle.h"
 
-namespace ocicni {
-namespace testutil {
+namespace ocicni::testutil {
 
 void RunWithoutCapabilities(std::initializer_list<int> caps,
                             absl::FunctionRef<void()> fn) {
@@ -45,11 +44,12 @@ ScopedPodNamespace::ScopedPodNamespace(absl::string_view name)
 }
 
 ScopedPodNamespace::~ScopedPodNamespace() {
-  if (!status_.ok()) return;
+  if (!status_.ok()) {
+    return;
+  }
   ns_.reset();
   absl::Status deleted = netns::DeleteAt(path_);
   EXPECT_TRUE(deleted.ok()) << deleted;
 }
 
-}  // namespace testutil
-}  // namespace ocicni
+}  // namespace ocicni::testutil

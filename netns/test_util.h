@@ -38,8 +38,15 @@
     }                                                                       \
   } while (false)
 
-namespace ocicni {
-namespace testutil {
+// OCICNI_ASSERT_OK asserts that `expr` (an absl::Status) is OK, printing it
+// otherwise.
+#define OCICNI_ASSERT_OK(expr)                                        \
+  do {                                                                \
+    const ::absl::Status ocicni_assert_status_ = (expr);              \
+    ASSERT_TRUE(ocicni_assert_status_.ok()) << ocicni_assert_status_; \
+  } while (false)
+
+namespace ocicni::testutil {
 
 // GetStatus returns `status` itself, or the status of a StatusOr.
 inline const absl::Status& GetStatus(const absl::Status& status) {
@@ -52,19 +59,18 @@ const absl::Status& GetStatus(const absl::StatusOr<T>& status_or) {
 
 // StatusIs matches an absl::Status (or the status of an absl::StatusOr) with
 // code `code` whose message matches `message` (a string or matcher).
-MATCHER_P2(StatusIs, code, message,
-           absl::StrCat("has code ", absl::StatusCodeToString(code),
-                        " and a message that ",
-                        ::testing::DescribeMatcher<const std::string&>(
-                            ::testing::SafeMatcherCast<const std::string&>(
-                                message),
-                            negation))) {
+MATCHER_P2(
+    StatusIs, code, message,
+    absl::StrCat("has code ", absl::StatusCodeToString(code),
+                 " and a message that ",
+                 ::testing::DescribeMatcher<const std::string&>(
+                     ::testing::SafeMatcherCast<const std::string&>(message),
+                     negation))) {
   const absl::Status& status = GetStatus(arg);
   *result_listener << "whose status is " << status;
   return status.code() == code &&
-         ::testing::Matches(
-             ::testing::SafeMatcherCast<const std::string&>(message))(
-             std::string(status.message()));
+         ::testing::Matches(::testing::SafeMatcherCast<const std::string&>(
+             message))(std::string(status.message()));
 }
 
 // RunWithoutCapabilities runs `fn` on a new thread whose effective
@@ -96,7 +102,6 @@ class ScopedPodNamespace {
   std::optional<netns::NetNS> ns_;
 };
 
-}  // namespace testutil
-}  // namespace ocicni
+}  // namespace ocicni::testutil
 
 #endif  // OCICNI_NETNS_TEST_UTIL_H_

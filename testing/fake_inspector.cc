@@ -5,8 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace ocicni {
-namespace testutil {
+namespace ocicni::testutil {
 
 void FakeInspector::AddLink(netns::Link link) {
   absl::MutexLock lock(&mu_);
@@ -38,30 +37,39 @@ void FakeInspector::FailWith(absl::Status status) {
 
 absl::StatusOr<std::vector<netns::Link>> FakeInspector::Links() {
   absl::MutexLock lock(&mu_);
-  if (!failure_.ok()) return failure_;
+  if (!failure_.ok()) {
+    return failure_;
+  }
   return links_;
 }
 
 absl::StatusOr<std::vector<netns::Address>> FakeInspector::Addresses() {
   absl::MutexLock lock(&mu_);
-  if (!failure_.ok()) return failure_;
+  if (!failure_.ok()) {
+    return failure_;
+  }
   return addresses_;
 }
 
 absl::StatusOr<std::vector<netns::Route>> FakeInspector::Routes() {
   absl::MutexLock lock(&mu_);
-  if (!failure_.ok()) return failure_;
+  if (!failure_.ok()) {
+    return failure_;
+  }
   return routes_;
 }
 
 absl::StatusOr<netns::Link> FakeInspector::LinkByName(absl::string_view name) {
   absl::MutexLock lock(&mu_);
-  if (!failure_.ok()) return failure_;
+  if (!failure_.ok()) {
+    return failure_;
+  }
   for (const netns::Link& link : links_) {
-    if (link.name == name) return link;
+    if (link.name == name) {
+      return link;
+    }
   }
   return absl::NotFoundError(absl::StrCat("link ", name, ": no such link"));
 }
 
-}  // namespace testutil
-}  // namespace ocicni
+}  // namespace ocicni::testutil

@@ -32,8 +32,7 @@
 #include "absl/synchronization/mutex.h"
 #include "netns/inspector.h"
 
-namespace ocicni {
-namespace testutil {
+namespace ocicni::testutil {
 
 // FakeInspector returns what the test put in. Links() is ordered by index
 // and Addresses() by ifindex (stable), like the real one; Routes() keeps
@@ -61,7 +60,6 @@ class FakeInspector final : public netns::Inspector {
   absl::Status failure_ ABSL_GUARDED_BY(mu_);
 };
 
-}  // namespace testutil
-}  // namespace ocicni
+}  // namespace ocicni::testutil
 
 #endif  // OCICNI_TESTING_FAKE_INSPECTOR_H_

@@ -9,9 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 
-namespace ocicni {
-namespace netns {
-namespace netns_internal {
+namespace ocicni::netns::netns_internal {
 
 // NsFileFacts is what the kernel says about an open file.
 struct NsFileFacts {
@@ -35,8 +33,6 @@ absl::Status CheckNetNSFile(absl::string_view path, const NsFileFacts& facts);
 // ENOTDIR/ELOOP/... -> kInvalidArgument, as ErrnoToStatus.
 absl::Status OpenErrorToStatus(int errno_value, absl::string_view path);
 
-}  // namespace netns_internal
-}  // namespace netns
-}  // namespace ocicni
+}  // namespace ocicni::netns::netns_internal
 
 #endif  // OCICNI_NETNS_INTERNAL_VERIFY_H_
