@@ -14,25 +14,17 @@
 #include "absl/strings/str_cat.h"
 #include "base/posix.h"
 #include "base/status_macros.h"
+#include "config/internal/paths.h"
 
 namespace ocicni::config {
 namespace {
 
+using config_internal::Dirname;
+using config_internal::JoinPath;
+
 constexpr absl::string_view kConfigExtensions[] = {".conf", ".conflist",
                                                    ".json"};
 constexpr absl::string_view kPluginConfExtensions[] = {".conf"};
-
-std::string JoinPath(absl::string_view dir, absl::string_view name) {
-  if (absl::EndsWith(dir, "/")) return absl::StrCat(dir, name);
-  return absl::StrCat(dir, "/", name);
-}
-
-absl::string_view Dirname(absl::string_view path) {
-  size_t slash = path.rfind('/');
-  if (slash == absl::string_view::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
 
 bool HasExtension(absl::string_view name,
                   absl::Span<const absl::string_view> extensions) {
