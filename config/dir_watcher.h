@@ -4,7 +4,7 @@
 // change or go away in the conf dirs. It only needs to know *that* something
 // may have changed, not what: it always rebuilds the whole snapshot. The real
 // implementation is InotifyDirWatcher (config/inotify_dir_watcher.h); tests
-// use ocicni::fakes::FakeDirWatcher (//testing:fake_dir_watcher).
+// use ocicni::testutil::FakeDirWatcher (//testing:fake_dir_watcher).
 //
 //   std::unique_ptr<DirWatcher> watcher = ...;
 //   OCICNI_RETURN_IF_ERROR(watcher->SetDirs({"/etc/cni/net.d"}));

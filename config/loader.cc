@@ -15,6 +15,7 @@
 #include "base/posix.h"
 #include "base/status_macros.h"
 #include "config/internal/paths.h"
+#include "types/json.h"
 
 namespace ocicni::config {
 namespace {
@@ -49,13 +50,11 @@ absl::Status WithPrefix(const absl::Status& status, absl::string_view prefix) {
                       absl::StrCat(prefix, ": ", status.message()));
 }
 
-// LoadOne is LoadConfigFile that also records the plugin conf dirs it read.
-absl::StatusOr<NetworkConfigList> LoadOne(
-    const std::string& path, size_t max_size,
+// ParseListFile parses a `.conflist` read from `path`, appending the plugin
+// configs of `<dir>/<name>/*.conf` and recording that dir if it exists.
+absl::StatusOr<NetworkConfigList> ParseListFile(
+    absl::string_view bytes, const std::string& path, size_t max_size,
     std::vector<std::string>* plugin_conf_dirs) {
-  OCICNI_ASSIGN_OR_RETURN(std::string bytes, ReadConfigFile(path, max_size));
-  if (!absl::EndsWith(path, ".conflist")) return ParseConf(bytes, path);
-
   auto read_plugin_dir = [&](absl::string_view network)
       -> absl::StatusOr<std::vector<PluginConfig>> {
     std::string dir = JoinPath(Dirname(path), network);
@@ -75,6 +74,32 @@ absl::StatusOr<NetworkConfigList> LoadOne(
     return plugins;
   };
   return ParseConfList(bytes, path, read_plugin_dir);
+}
+
+// NameOf returns the string `name` of a JSON object, or "": which network an
+// invalid file meant to define.
+std::string NameOf(absl::string_view bytes) {
+  absl::StatusOr<google::protobuf::Struct> object =
+      types::ParseJsonObject(bytes, "");
+  if (!object.ok()) return "";
+  auto it = object->fields().find("name");
+  if (it == object->fields().end()) return "";
+  return it->second.string_value();
+}
+
+// LoadOne is LoadConfigFile that also records the plugin conf dirs it read
+// and, when the file is invalid, the network name it meant to define (if it
+// says).
+absl::StatusOr<NetworkConfigList> LoadOne(
+    const std::string& path, size_t max_size,
+    std::vector<std::string>* plugin_conf_dirs, std::string* invalid_name) {
+  OCICNI_ASSIGN_OR_RETURN(std::string bytes, ReadConfigFile(path, max_size));
+  absl::StatusOr<NetworkConfigList> list =
+      absl::EndsWith(path, ".conflist")
+          ? ParseListFile(bytes, path, max_size, plugin_conf_dirs)
+          : ParseConf(bytes, path);
+  if (!list.ok() && invalid_name != nullptr) *invalid_name = NameOf(bytes);
+  return list;
 }
 
 }  // namespace
@@ -161,7 +186,7 @@ absl::StatusOr<std::vector<std::string>> ListConfigFiles(
 
 absl::StatusOr<NetworkConfigList> LoadConfigFile(const std::string& path,
                                                  size_t max_size) {
-  return LoadOne(path, max_size, nullptr);
+  return LoadOne(path, max_size, nullptr, nullptr);
 }
 
 std::shared_ptr<const Snapshot> LoadDirs(const std::vector<std::string>& dirs,
@@ -186,7 +211,8 @@ std::shared_ptr<const Snapshot> LoadDirs(const std::vector<std::string>& dirs,
       ConfigFile file;
       file.path = std::move(path);
       absl::StatusOr<NetworkConfigList> list =
-          LoadOne(file.path, options.max_file_size, &parts.plugin_conf_dirs);
+          LoadOne(file.path, options.max_file_size, &parts.plugin_conf_dirs,
+                  &file.network);
       if (!list.ok()) {
         file.error = list.status();
       } else if (auto it = owner.find(list->name); it != owner.end()) {

@@ -270,6 +270,8 @@ TEST(LoadDirsTest, DuplicatesFirstWinsLaterShadowed) {
 
   EXPECT_EQ(FindFile(*snapshot, "05-broken.conflist")->state,
             FileState::kInvalid);
+  // It still says which network it meant.
+  EXPECT_EQ(FindFile(*snapshot, "05-broken.conflist")->network, "x");
   for (const char* name : {"20-x.conf", "40-x.conflist"}) {
     const ConfigFile* f = FindFile(*snapshot, name);
     ASSERT_NE(f, nullptr);

@@ -51,21 +51,32 @@ Snapshot::Snapshot(Parts parts, absl::string_view default_network)
     default_index_ = static_cast<int>(it->second);
     return;
   }
+  default_error_ = NotLoaded("default network", default_network);
+}
+
+absl::Status Snapshot::NotLoaded(absl::string_view what,
+                                 absl::string_view name) const {
   std::string why = absl::StrCat("no config file in ", DirList(parts_.dirs),
                                  " defines it");
   for (const ConfigFile& file : parts_.files) {
-    if (file.network == default_network && file.state == FileState::kInvalid) {
+    if (file.network == name && file.state == FileState::kInvalid) {
       why = std::string(file.error.message());
       break;
     }
   }
-  default_error_ = absl::NotFoundError(absl::StrCat(
-      "default network \"", default_network, "\" is not loaded: ", why));
+  return absl::NotFoundError(
+      absl::StrCat(what, " \"", name, "\" is not loaded: ", why));
 }
 
 const NetworkConfigList* Snapshot::Find(absl::string_view name) const {
   auto it = by_name_.find(name);
   return it == by_name_.end() ? nullptr : &parts_.networks[it->second];
+}
+
+absl::StatusOr<const NetworkConfigList*> Snapshot::Get(
+    absl::string_view name) const {
+  if (const NetworkConfigList* network = Find(name)) return network;
+  return NotLoaded("network", name);
 }
 
 absl::StatusOr<const NetworkConfigList*> Snapshot::Default() const {

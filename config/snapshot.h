@@ -45,8 +45,8 @@ struct ConfigFile {
   FileState state = FileState::kInvalid;
   // kInvalid: why (the message names the file).
   absl::Status error;
-  // The network name, when the file got far enough to have one (always for
-  // kValid and kShadowed).
+  // The network name: always for kValid and kShadowed; for kInvalid, the
+  // string `name` the file has, if any (even when that name is invalid).
   std::string network;
   // kShadowed: the file whose network of the same name is used.
   std::string shadowed_by;
@@ -98,6 +98,11 @@ class Snapshot {
   // lives as long as the snapshot.
   const NetworkConfigList* Find(absl::string_view name) const;
 
+  // Get is Find with a reason. Errors: kNotFound "network \"<name>\" is not
+  // loaded: <why>", where why is the rejection of the file that defines it,
+  // if any.
+  absl::StatusOr<const NetworkConfigList*> Get(absl::string_view name) const;
+
   // Default returns the default network. Errors: kNotFound saying why there
   // is none (no valid network; or the configured default is missing, with
   // the reason its file was rejected when there is such a file).
@@ -107,6 +112,9 @@ class Snapshot {
   std::string DebugString() const;
 
  private:
+  // NotLoaded is the kNotFound error for a network `name` that is missing.
+  absl::Status NotLoaded(absl::string_view what, absl::string_view name) const;
+
   Parts parts_;
   absl::flat_hash_map<std::string, size_t> by_name_;
   // Index into networks, or -1 with default_error_ set.
