@@ -27,8 +27,8 @@ std::string TypicalConfList(int i, int version) {
       R"("ipMasq":true,"hairpinMode":true,"ipam":{"type":"host-local",)",
       R"("routes":[{"dst":"0.0.0.0/0"}],"ranges":[[{"subnet":"10.)", i % 250,
       R"(.0.0/16","gateway":"10.)", i % 250, R"(.0.1"}]]}},)",
-      R"({"type":"portmap","capabilities":{"portMappings":true},"v":)",
-      version, "}]}");
+      R"({"type":"portmap","capabilities":{"portMappings":true},"v":)", version,
+      "}]}");
 }
 
 void WriteFile(const std::string& path, const std::string& contents) {
@@ -81,7 +81,11 @@ void BM_LoadDirs(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * n);
 }
-BENCHMARK(BM_LoadDirs)->Arg(1)->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_LoadDirs)
+    ->Arg(1)
+    ->Arg(100)
+    ->Arg(1000)
+    ->Unit(benchmark::kMillisecond);
 
 void BM_ReloadAfterOneChange(benchmark::State& state) {
   const int n = static_cast<int>(state.range(0));

@@ -112,7 +112,8 @@ std::shared_ptr<const Snapshot> ConfigStore::ReloadLocked() {
   std::vector<Callback> callbacks;
   {
     absl::MutexLock lock(&subscribers_mu_);
-    for (const auto& [id, callback] : subscribers_) callbacks.push_back(callback);
+    for (const auto& [id, callback] : subscribers_)
+      callbacks.push_back(callback);
   }
   for (const Callback& callback : callbacks) callback(next);
   return next;
@@ -169,7 +170,8 @@ void ConfigStore::Unsubscribe(int id) {
       subscribers_.end());
 }
 
-std::vector<std::string> ConfigStore::WatchDirs(const Snapshot& snapshot) const {
+std::vector<std::string> ConfigStore::WatchDirs(
+    const Snapshot& snapshot) const {
   std::vector<std::string> dirs = options_.conf_dirs;
   AppendUnique(options_.extra_watch_dirs, &dirs);
   AppendUnique(snapshot.plugin_conf_dirs(), &dirs);
@@ -215,8 +217,8 @@ void ConfigStore::Run() {
       const absl::Time latest = absl::Now() + options_.max_debounce;
       while (event.ok() && *event == DirWatcher::Event::kChanged &&
              absl::Now() < latest) {
-        event = watcher_->Wait(
-            std::min(absl::Now() + options_.debounce, latest));
+        event =
+            watcher_->Wait(std::min(absl::Now() + options_.debounce, latest));
       }
       if (stopping()) return;
       Reload();

@@ -21,10 +21,6 @@
 namespace ocicni::config {
 namespace {
 
-using ::testing::AllOf;
-using ::testing::ElementsAre;
-using ::testing::HasSubstr;
-using ::testing::IsEmpty;
 using testfiles::Conf;
 using testfiles::ConfList;
 using testfiles::MakeDir;
@@ -33,11 +29,16 @@ using testfiles::RemoveAll;
 using testfiles::WaitFor;
 using testfiles::WriteFile;
 using testfiles::WriteFileAtomically;
+using ::testing::AllOf;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 using testutil::FakeDirWatcher;
 
 std::vector<std::string> Names(const Snapshot& snapshot) {
   std::vector<std::string> names;
-  for (const NetworkConfigList& n : snapshot.networks()) names.push_back(n.name);
+  for (const NetworkConfigList& n : snapshot.networks())
+    names.push_back(n.name);
   return names;
 }
 
@@ -144,7 +145,8 @@ TEST_F(ConfigStoreFakeWatcherTest, EndlessChangesStillReloadAfterMaxDebounce) {
   }));
 }
 
-TEST_F(ConfigStoreFakeWatcherTest, WatcherFailureFallsBackToPollingAndRecovers) {
+TEST_F(ConfigStoreFakeWatcherTest,
+       WatcherFailureFallsBackToPollingAndRecovers) {
   std::unique_ptr<ConfigStore> store = NewStore();
   const int set_dirs_before = watcher_->set_dirs_calls();
   ASSERT_TRUE(WaitFor([&] { return watcher_->waiting(); }));
@@ -264,9 +266,9 @@ TEST_F(ConfigStoreTest, UnknownNetworkTriggersOneResync) {
   absl::StatusOr<std::shared_ptr<const NetworkConfigList>> missing =
       store.GetNetwork("missing");
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
-  EXPECT_THAT(std::string(missing.status().message()),
-              AllOf(HasSubstr("network \"missing\" is not loaded"),
-                    HasSubstr(dir_)));
+  EXPECT_THAT(
+      std::string(missing.status().message()),
+      AllOf(HasSubstr("network \"missing\" is not loaded"), HasSubstr(dir_)));
   EXPECT_EQ(reloads.count(), 2);
 
   WriteFile(dir_ + "/20-bad.conflist",
@@ -303,9 +305,8 @@ TEST_F(ConfigStoreTest, NamedDefaultAppearingLater) {
 TEST_F(ConfigStoreTest, Unsubscribe) {
   ConfigStore store(options_);
   int calls = 0;
-  int id = store.Subscribe([&](const std::shared_ptr<const Snapshot>&) {
-    ++calls;
-  });
+  int id =
+      store.Subscribe([&](const std::shared_ptr<const Snapshot>&) { ++calls; });
   store.Reload();
   store.Unsubscribe(id);
   store.Reload();

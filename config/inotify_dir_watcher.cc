@@ -35,7 +35,8 @@ int PollTimeoutMs(absl::Time deadline) {
   if (deadline == absl::InfiniteFuture()) return -1;
   absl::Duration left = deadline - absl::Now();
   if (left <= absl::ZeroDuration()) return 0;
-  int64_t ms = absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1)));
+  int64_t ms =
+      absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1)));
   return static_cast<int>(std::min<int64_t>(ms, INT_MAX));
 }
 
@@ -77,8 +78,7 @@ absl::Status InotifyDirWatcher::Resync() {
         break;
       }
       int error = errno;
-      if ((error == ENOENT || error == ENOTDIR) && path != "/" &&
-          path != ".") {
+      if ((error == ENOENT || error == ENOTDIR) && path != "/" && path != ".") {
         // Missing (or not a directory yet): watch the parent for it.
         path = std::string(Dirname(path));
         is_target = false;

@@ -14,11 +14,11 @@
 namespace ocicni::config {
 namespace {
 
-using ::testing::ElementsAre;
 using testfiles::MakeDir;
 using testfiles::MakeTempDir;
 using testfiles::RemoveAll;
 using testfiles::WriteFile;
+using ::testing::ElementsAre;
 using Event = DirWatcher::Event;
 
 // Generous: only catches a watcher that missed the event.
@@ -76,9 +76,9 @@ TEST_F(InotifyDirWatcherTest, ReportsFileChanges) {
   testfiles::WriteFileAtomically(dir + "/20-b.conflist", "{}");  // rename in
   EXPECT_TRUE(Changed());
   Drain();
-  ASSERT_EQ(rename((dir + "/20-b.conflist").c_str(),
-                   (base_ + "/moved-out").c_str()),
-            0);
+  ASSERT_EQ(
+      rename((dir + "/20-b.conflist").c_str(), (base_ + "/moved-out").c_str()),
+      0);
   EXPECT_TRUE(Changed());
   Drain();
   RemoveAll(dir + "/10-a.conflist");

@@ -111,9 +111,8 @@ absl::StatusOr<std::string> ReadConfigFile(const std::string& path,
   struct stat st;
   if (fstat(fd.get(), &st) != 0) return ErrnoToStatus(errno, path);
   if (!S_ISREG(st.st_mode)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": not a regular file (", FileTypeName(st.st_mode),
-                     ")"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ": not a regular file (", FileTypeName(st.st_mode), ")"));
   }
   auto too_large = [&] {
     return absl::InvalidArgumentError(
@@ -170,8 +169,8 @@ absl::StatusOr<std::vector<std::string>> ListConfigFiles(
     bool is_dir = entry->d_type == DT_DIR;
     if (entry->d_type == DT_LNK || entry->d_type == DT_UNKNOWN) {
       struct stat st;
-      is_dir = fstatat(dir_fd, entry->d_name, &st, 0) == 0 &&
-               S_ISDIR(st.st_mode);
+      is_dir =
+          fstatat(dir_fd, entry->d_name, &st, 0) == 0 && S_ISDIR(st.st_mode);
     }
     if (!is_dir) names.emplace_back(name);
   }

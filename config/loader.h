@@ -68,8 +68,8 @@ struct LoadOptions {
 // Errors: open/read failures as ErrnoToStatus (kNotFound,
 // kPermissionDenied, ...); not a regular file or too large: kInvalidArgument.
 // All messages name the path. Thread-safe; no blocking on FIFOs or devices.
-absl::StatusOr<std::string> ReadConfigFile(const std::string& path,
-                                           size_t max_size = kMaxConfigFileSize);
+absl::StatusOr<std::string> ReadConfigFile(
+    const std::string& path, size_t max_size = kMaxConfigFileSize);
 
 // ListConfigFiles returns the paths of the entries of `dir` whose names end
 // with one of `extensions` (each like ".conf", compared to the part from the

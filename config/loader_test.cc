@@ -17,19 +17,20 @@
 namespace ocicni::config {
 namespace {
 
-using ::testing::AllOf;
-using ::testing::ElementsAre;
-using ::testing::HasSubstr;
-using ::testing::IsEmpty;
 using testfiles::Conf;
 using testfiles::ConfList;
 using testfiles::MakeDir;
 using testfiles::MakeTempDir;
 using testfiles::WriteFile;
+using ::testing::AllOf;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 
 std::vector<std::string> NetworkNames(const Snapshot& snapshot) {
   std::vector<std::string> names;
-  for (const NetworkConfigList& n : snapshot.networks()) names.push_back(n.name);
+  for (const NetworkConfigList& n : snapshot.networks())
+    names.push_back(n.name);
   return names;
 }
 
@@ -74,8 +75,8 @@ TEST(ListConfigFilesTest, ExactExtensionsSortedByteWiseNoDirectories) {
 
 TEST(ListConfigFilesTest, MissingDirIsEmpty) {
   bool exists = true;
-  absl::StatusOr<std::vector<std::string>> files = ListConfigFiles(
-      MakeTempDir("missing") + "/nope", {".conf"}, &exists);
+  absl::StatusOr<std::vector<std::string>> files =
+      ListConfigFiles(MakeTempDir("missing") + "/nope", {".conf"}, &exists);
   ASSERT_TRUE(files.ok()) << files.status();
   EXPECT_THAT(*files, IsEmpty());
   EXPECT_FALSE(exists);
@@ -146,12 +147,12 @@ TEST_F(HostileFilesTest, GoodFilesLoadAndEveryBadOneSaysWhy) {
   } else {
     EXPECT_THAT(NetworkNames(*snapshot), ElementsAre("good", "good2"));
   }
-  EXPECT_THAT(FileNames(*snapshot),
-              ElementsAre("10-good.conflist", "20-fifo.conflist",
-                          "30-zero.conflist", "40-huge.conflist",
-                          "50-unreadable.conflist", "60-dangling.conf",
-                          "70-loop.conf", "90-garbage.conflist",
-                          "95-good.conf"));
+  EXPECT_THAT(
+      FileNames(*snapshot),
+      ElementsAre("10-good.conflist", "20-fifo.conflist", "30-zero.conflist",
+                  "40-huge.conflist", "50-unreadable.conflist",
+                  "60-dangling.conf", "70-loop.conf", "90-garbage.conflist",
+                  "95-good.conf"));
 
   auto expect_invalid = [&](absl::string_view name, absl::StatusCode code,
                             absl::string_view reason) {
@@ -250,9 +251,9 @@ TEST(LoadDirsTest, ConflistSavedAsConfSaysSo) {
   std::shared_ptr<const Snapshot> snapshot = LoadDirs({dir}, LoadOptions());
   ASSERT_EQ(snapshot->files().size(), 1u);
   EXPECT_EQ(snapshot->files()[0].state, FileState::kInvalid);
-  EXPECT_THAT(std::string(snapshot->files()[0].error.message()),
-              AllOf(HasSubstr(dir + "/10-list.conf"),
-                    HasSubstr("wrong extension")));
+  EXPECT_THAT(
+      std::string(snapshot->files()[0].error.message()),
+      AllOf(HasSubstr(dir + "/10-list.conf"), HasSubstr("wrong extension")));
 }
 
 TEST(LoadDirsTest, DuplicatesFirstWinsLaterShadowed) {
@@ -279,8 +280,8 @@ TEST(LoadDirsTest, DuplicatesFirstWinsLaterShadowed) {
     EXPECT_EQ(f->network, "x");
     EXPECT_EQ(f->shadowed_by, dir + "/10-x.conflist");
   }
-  EXPECT_THAT(snapshot->DebugString(),
-              HasSubstr("40-x.conflist: shadowed by " + dir + "/10-x.conflist"));
+  EXPECT_THAT(snapshot->DebugString(), HasSubstr("40-x.conflist: shadowed by " +
+                                                 dir + "/10-x.conflist"));
 }
 
 TEST(LoadDirsTest, DuplicatesAcrossDirs) {
@@ -351,8 +352,9 @@ TEST(LoadDirsTest, ValidatorFailureMarksTheFileAndFreesTheName) {
   EXPECT_EQ(rejected.network, "a");
   EXPECT_EQ(rejected.error.code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(rejected.error.message(),
-            dir + "/10-a.conflist: network \"a\": plugin missing-plugin not "
-                  "found");
+            dir +
+                "/10-a.conflist: network \"a\": plugin missing-plugin not "
+                "found");
 }
 
 TEST(LoadDirsTest, ShadowedNetworksAreNotValidated) {
@@ -377,7 +379,8 @@ TEST(LoadDirsTest, PluginConfsFromTheNetworkSubdir) {
   WriteFile(dir + "/pods/10-tuning.conf", R"({"type":"tuning","mtu":9000})");
   WriteFile(dir + "/pods/30-ignored.json", R"({"type":"ignored"})");
   // Only plugins in a list with no inline ones.
-  WriteFile(dir + "/20-bare.conflist", R"({"cniVersion":"1.0.0","name":"bare"})");
+  WriteFile(dir + "/20-bare.conflist",
+            R"({"cniVersion":"1.0.0","name":"bare"})");
   MakeDir(dir + "/bare");
   WriteFile(dir + "/bare/1.conf", R"({"type":"macvlan"})");
   // loadOnlyInlinedPlugins: the subdir is not read.
@@ -424,9 +427,9 @@ TEST(LoadDirsTest, BrokenPluginConfFailsTheListNamingBothFiles) {
   std::shared_ptr<const Snapshot> snapshot = LoadDirs({dir}, LoadOptions());
   EXPECT_THAT(snapshot->networks(), IsEmpty());
   ASSERT_EQ(snapshot->files().size(), 1u);
-  EXPECT_EQ(snapshot->files()[0].error.message(),
-            dir + "/10-pods.conflist: " + dir +
-                "/pods/1.conf: missing \"type\"");
+  EXPECT_EQ(
+      snapshot->files()[0].error.message(),
+      dir + "/10-pods.conflist: " + dir + "/pods/1.conf: missing \"type\"");
   // The broken subdir is still one to watch.
   EXPECT_THAT(snapshot->plugin_conf_dirs(), ElementsAre(dir + "/pods"));
 

@@ -49,9 +49,8 @@ absl::StatusOr<std::string> ReadName(const Struct& object,
   const Value* name = Field(object, "name");
   if (name == nullptr) return Invalid(path, "missing \"name\"");
   if (name->kind_case() != Value::kStringValue) {
-    return Invalid(path,
-                   absl::StrCat("\"name\" must be a string, not ",
-                                KindName(*name)));
+    return Invalid(
+        path, absl::StrCat("\"name\" must be a string, not ", KindName(*name)));
   }
   absl::Status valid = types::ValidateNetworkName(name->string_value());
   if (!valid.ok()) return Invalid(path, valid.message());
@@ -79,7 +78,8 @@ absl::StatusOr<std::string> Negotiate(const std::string& cni_version,
   if (!versions.empty()) {
     // With `cniVersions`, a `cniVersion` newer than this library takes no
     // part in the choice (as in libcni): negotiate from the entries we know.
-    const types::Version current = *types::Version::Parse(types::kCurrentVersion);
+    const types::Version current =
+        *types::Version::Parse(types::kCurrentVersion);
     absl::StatusOr<types::Version> v = types::Version::Parse(cni_version);
     if (v.ok() && *v > current) {
       for (const std::string& entry : versions) {
@@ -111,9 +111,9 @@ absl::StatusOr<bool> ReadBool(const Struct& object, absl::string_view key,
     std::string lower = absl::AsciiStrToLower(value->string_value());
     if (lower == "true") return true;
     if (lower == "false") return false;
-    return Invalid(path, absl::StrCat("invalid value \"", value->string_value(),
-                                      "\" for \"", key,
-                                      "\": want true or false"));
+    return Invalid(path,
+                   absl::StrCat("invalid value \"", value->string_value(),
+                                "\" for \"", key, "\": want true or false"));
   }
   return Invalid(path, absl::StrCat("\"", key,
                                     "\" must be a bool or the string "
@@ -156,15 +156,16 @@ absl::StatusOr<NetworkConfigList> ParseConfList(
                           ReadCniVersion(object, path));
   if (const Value* versions = Field(object, "cniVersions")) {
     if (versions->kind_case() != Value::kListValue) {
-      return Invalid(path, absl::StrCat("\"cniVersions\" must be an array, not ",
-                                        KindName(*versions)));
+      return Invalid(path,
+                     absl::StrCat("\"cniVersions\" must be an array, not ",
+                                  KindName(*versions)));
     }
     for (int i = 0; i < versions->list_value().values_size(); ++i) {
       const Value& entry = versions->list_value().values(i);
       if (entry.kind_case() != Value::kStringValue) {
-        return Invalid(path, absl::StrCat("cniVersions[", i,
-                                          "] must be a string, not ",
-                                          KindName(entry)));
+        return Invalid(
+            path, absl::StrCat("cniVersions[", i, "] must be a string, not ",
+                               KindName(entry)));
       }
       list.cni_versions.push_back(entry.string_value());
     }
@@ -195,7 +196,8 @@ absl::StatusOr<NetworkConfigList> ParseConfList(
       }
       OCICNI_ASSIGN_OR_RETURN(
           PluginConfig plugin,
-          ReadPlugin(std::move(*entry.mutable_struct_value()), path, where, ""));
+          ReadPlugin(std::move(*entry.mutable_struct_value()), path, where,
+                     ""));
       list.plugins.push_back(std::move(plugin));
     }
   } else if (list.load_only_inlined_plugins) {
@@ -210,7 +212,8 @@ absl::StatusOr<NetworkConfigList> ParseConfList(
       return absl::Status(extra.status().code(),
                           absl::StrCat(path, ": ", extra.status().message()));
     }
-    for (PluginConfig& plugin : *extra) list.plugins.push_back(std::move(plugin));
+    for (PluginConfig& plugin : *extra)
+      list.plugins.push_back(std::move(plugin));
   }
   if (list.plugins.empty()) return Invalid(path, "no plugin configs found");
 
@@ -226,8 +229,7 @@ absl::StatusOr<NetworkConfigList> ParseConf(absl::string_view bytes,
   OCICNI_ASSIGN_OR_RETURN(list.name, ReadName(object, path));
   OCICNI_ASSIGN_OR_RETURN(std::string cni_version,
                           ReadCniVersion(object, path));
-  OCICNI_ASSIGN_OR_RETURN(list.cni_version,
-                          Negotiate(cni_version, {}, path));
+  OCICNI_ASSIGN_OR_RETURN(list.cni_version, Negotiate(cni_version, {}, path));
   OCICNI_ASSIGN_OR_RETURN(
       PluginConfig plugin,
       ReadPlugin(object, path, "",

@@ -74,8 +74,9 @@ struct NetworkConfigList {
 
 // PluginConfReader returns extra plugin configs for the network named
 // `network_name`, in order (the loader reads `<confdir>/<name>/*.conf`).
-using PluginConfReader = std::function<absl::StatusOr<std::vector<PluginConfig>>(
-    absl::string_view network_name)>;
+using PluginConfReader =
+    std::function<absl::StatusOr<std::vector<PluginConfig>>(
+        absl::string_view network_name)>;
 
 // ParseConfList parses a `.conflist`. `path` only names the source in errors
 // and is stored in the result.

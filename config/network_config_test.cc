@@ -62,8 +62,9 @@ TEST(ParseConfListTest, ParsesAListAndKeepsTheBytes) {
   EXPECT_TRUE(list->converted_bytes.empty());
   ASSERT_EQ(list->plugins.size(), 2u);
   EXPECT_EQ(list->plugins[0].type, "bridge");
-  EXPECT_EQ(types::WriteJson(list->plugins[0].conf),
-            R"({"bridge":"cni0","ipam":{"type":"host-local"},"type":"bridge"})");
+  EXPECT_EQ(
+      types::WriteJson(list->plugins[0].conf),
+      R"({"bridge":"cni0","ipam":{"type":"host-local"},"type":"bridge"})");
   EXPECT_EQ(list->plugins[1].type, "portmap");
   EXPECT_EQ(types::WriteJson(list->plugins[1].conf),
             R"({"capabilities":{"portMappings":true},"type":"portmap",)"
@@ -90,16 +91,20 @@ TEST(ParseConfListTest, BadJson) {
 }
 
 TEST(ParseConfListTest, CniVersion) {
-  EXPECT_THAT(ListError(R"({"name":"n","cniVersion":1,"plugins":[{"type":"a"}]})"),
-              HasSubstr("\"cniVersion\" must be a string, not a number"));
   EXPECT_THAT(
-      ListError(R"({"name":"n","cniVersion":"9.9.9","plugins":[{"type":"a"}]})"),
+      ListError(R"({"name":"n","cniVersion":1,"plugins":[{"type":"a"}]})"),
+      HasSubstr("\"cniVersion\" must be a string, not a number"));
+  EXPECT_THAT(
+      ListError(
+          R"({"name":"n","cniVersion":"9.9.9","plugins":[{"type":"a"}]})"),
       HasSubstr("unsupported cniVersion \"9.9.9\""));
   EXPECT_THAT(
-      ListError(R"({"name":"n","cniVersion":"0.5.0","plugins":[{"type":"a"}]})"),
+      ListError(
+          R"({"name":"n","cniVersion":"0.5.0","plugins":[{"type":"a"}]})"),
       HasSubstr("unsupported cniVersion \"0.5.0\""));
   EXPECT_THAT(
-      ListError(R"({"name":"n","cniVersion":"1.0.0.0","plugins":[{"type":"a"}]})"),
+      ListError(
+          R"({"name":"n","cniVersion":"1.0.0.0","plugins":[{"type":"a"}]})"),
       HasSubstr("too many parts"));
 
   // Missing means 0.1.0.
@@ -116,15 +121,18 @@ TEST(ParseConfListTest, CniVersionsNegotiation) {
     EXPECT_TRUE(list.ok()) << list.status();
     return list.ok() ? list->cni_version : "";
   };
-  EXPECT_EQ(negotiated(R"("cniVersion":"0.4.0","cniVersions":["1.0.0","0.3.1"])"),
-            "1.0.0");
+  EXPECT_EQ(
+      negotiated(R"("cniVersion":"0.4.0","cniVersions":["1.0.0","0.3.1"])"),
+      "1.0.0");
   // Entries newer than this library are dropped.
-  EXPECT_EQ(negotiated(R"("cniVersion":"1.0.0","cniVersions":["1.1.0","9.0.0"])"),
-            "1.1.0");
+  EXPECT_EQ(
+      negotiated(R"("cniVersion":"1.0.0","cniVersions":["1.1.0","9.0.0"])"),
+      "1.1.0");
   // A cniVersion newer than this library takes no part when cniVersions is
   // present.
-  EXPECT_EQ(negotiated(R"("cniVersion":"2.0.0","cniVersions":["0.4.0","1.0.0"])"),
-            "1.0.0");
+  EXPECT_EQ(
+      negotiated(R"("cniVersion":"2.0.0","cniVersions":["0.4.0","1.0.0"])"),
+      "1.0.0");
   EXPECT_EQ(negotiated(R"("cniVersions":["0.3.1"])"), "0.3.1");
 
   absl::StatusOr<NetworkConfigList> list = ParseConfList(
@@ -134,23 +142,29 @@ TEST(ParseConfListTest, CniVersionsNegotiation) {
   ASSERT_TRUE(list.ok()) << list.status();
   EXPECT_THAT(list->cni_versions, ElementsAre("0.4.0", "1.1.0"));
 
-  EXPECT_THAT(ListError(R"({"name":"n","cniVersions":"1.0.0","plugins":[{"type":"a"}]})"),
-              HasSubstr("\"cniVersions\" must be an array, not a string"));
-  EXPECT_THAT(ListError(R"({"name":"n","cniVersions":[1],"plugins":[{"type":"a"}]})"),
-              HasSubstr("cniVersions[0] must be a string, not a number"));
-  EXPECT_THAT(ListError(R"({"name":"n","cniVersions":["x.y"],"plugins":[{"type":"a"}]})"),
-              HasSubstr("cniVersions: invalid version \"x.y\""));
-  EXPECT_THAT(ListError(R"({"name":"n","cniVersion":"9.0.0","cniVersions":["9.1.0"],)"
-                        R"("plugins":[{"type":"a"}]})"),
-              HasSubstr("unsupported cniVersion \"9.0.0\""));
+  EXPECT_THAT(
+      ListError(
+          R"({"name":"n","cniVersions":"1.0.0","plugins":[{"type":"a"}]})"),
+      HasSubstr("\"cniVersions\" must be an array, not a string"));
+  EXPECT_THAT(
+      ListError(R"({"name":"n","cniVersions":[1],"plugins":[{"type":"a"}]})"),
+      HasSubstr("cniVersions[0] must be a string, not a number"));
+  EXPECT_THAT(
+      ListError(
+          R"({"name":"n","cniVersions":["x.y"],"plugins":[{"type":"a"}]})"),
+      HasSubstr("cniVersions: invalid version \"x.y\""));
+  EXPECT_THAT(
+      ListError(R"({"name":"n","cniVersion":"9.0.0","cniVersions":["9.1.0"],)"
+                R"("plugins":[{"type":"a"}]})"),
+      HasSubstr("unsupported cniVersion \"9.0.0\""));
 }
 
 TEST(ParseConfListTest, Flags) {
-  absl::StatusOr<NetworkConfigList> list = ParseConfList(
-      R"({"name":"n","cniVersion":"1.1.0","disableCheck":true,)"
-      R"("disableGC":"TRUE","loadOnlyInlinedPlugins":"False",)"
-      R"("plugins":[{"type":"a"}]})",
-      kPath);
+  absl::StatusOr<NetworkConfigList> list =
+      ParseConfList(R"({"name":"n","cniVersion":"1.1.0","disableCheck":true,)"
+                    R"("disableGC":"TRUE","loadOnlyInlinedPlugins":"False",)"
+                    R"("plugins":[{"type":"a"}]})",
+                    kPath);
   ASSERT_TRUE(list.ok()) << list.status();
   EXPECT_TRUE(list->disable_check);
   EXPECT_TRUE(list->disable_gc);
@@ -165,15 +179,16 @@ TEST(ParseConfListTest, Flags) {
   EXPECT_FALSE(list->disable_gc);
   EXPECT_TRUE(list->load_only_inlined_plugins);
 
-  for (const char* key : {"disableCheck", "disableGC", "loadOnlyInlinedPlugins"}) {
+  for (const char* key :
+       {"disableCheck", "disableGC", "loadOnlyInlinedPlugins"}) {
     std::string k = key;
     EXPECT_THAT(ListError(R"({"name":"n","plugins":[{"type":"a"}],")" + k +
                           R"(":"yes"})"),
                 AllOf(HasSubstr("invalid value \"yes\""), HasSubstr(k)));
-    EXPECT_THAT(ListError(R"({"name":"n","plugins":[{"type":"a"}],")" + k +
-                          R"(":1})"),
-                AllOf(HasSubstr("\"" + k + "\" must be a bool"),
-                      HasSubstr("not a number")));
+    EXPECT_THAT(
+        ListError(R"({"name":"n","plugins":[{"type":"a"}],")" + k + R"(":1})"),
+        AllOf(HasSubstr("\"" + k + "\" must be a bool"),
+              HasSubstr("not a number")));
   }
 }
 
@@ -201,13 +216,14 @@ TEST(ParseConfListTest, NoPluginsAtAll) {
               HasSubstr("no plugin configs found"));
   EXPECT_THAT(
       ListError(R"({"name":"n","loadOnlyInlinedPlugins":true})"),
-      HasSubstr("\"loadOnlyInlinedPlugins\" is true but there is no \"plugins\""));
+      HasSubstr(
+          "\"loadOnlyInlinedPlugins\" is true but there is no \"plugins\""));
 }
 
 TEST(ParseConfListTest, ExtraPluginsAreAppendedUnlessOnlyInlined) {
   std::vector<std::string> asked;
-  PluginConfReader extra = [&](absl::string_view name)
-      -> absl::StatusOr<std::vector<PluginConfig>> {
+  PluginConfReader extra =
+      [&](absl::string_view name) -> absl::StatusOr<std::vector<PluginConfig>> {
     asked.emplace_back(name);
     PluginConfig p;
     p.type = "tuning";
@@ -236,12 +252,12 @@ TEST(ParseConfListTest, ExtraPluginsAreAppendedUnlessOnlyInlined) {
   EXPECT_EQ(list->plugins.size(), 1u);
   EXPECT_TRUE(asked.empty());
 
-  PluginConfReader failing = [](absl::string_view)
-      -> absl::StatusOr<std::vector<PluginConfig>> {
+  PluginConfReader failing =
+      [](absl::string_view) -> absl::StatusOr<std::vector<PluginConfig>> {
     return absl::PermissionDeniedError("/d/n/1.conf: permission denied");
   };
-  list = ParseConfList(R"({"name":"n","plugins":[{"type":"a"}]})", kPath,
-                       failing);
+  list =
+      ParseConfList(R"({"name":"n","plugins":[{"type":"a"}]})", kPath, failing);
   ASSERT_FALSE(list.ok());
   EXPECT_EQ(list.status().code(), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(list.status().message(),
@@ -279,8 +295,9 @@ TEST(ParseConfTest, MissingCniVersionIsKeptEmptyInTheSynthesizedList) {
       ParseConf(R"({"name":"n","type":"a"})", "/d/x.conf");
   ASSERT_TRUE(list.ok()) << list.status();
   EXPECT_EQ(list->cni_version, "0.1.0");
-  EXPECT_EQ(list->Bytes(),
-            R"({"cniVersion":"","name":"n","plugins":[{"name":"n","type":"a"}]})");
+  EXPECT_EQ(
+      list->Bytes(),
+      R"({"cniVersion":"","name":"n","plugins":[{"name":"n","type":"a"}]})");
 }
 
 TEST(ParseConfTest, Errors) {
@@ -295,7 +312,8 @@ TEST(ParseConfTest, Errors) {
 TEST(ParseConfTest, MissingTypeSuggestsAConflist) {
   // A list saved as .conf.
   EXPECT_THAT(
-      ConfError(R"({"name":"n","cniVersion":"1.0.0","plugins":[{"type":"a"}]})"),
+      ConfError(
+          R"({"name":"n","cniVersion":"1.0.0","plugins":[{"type":"a"}]})"),
       AllOf(HasSubstr("missing \"type\""),
             HasSubstr("network configuration list saved under the wrong "
                       "extension"),

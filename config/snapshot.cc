@@ -40,10 +40,9 @@ Snapshot::Snapshot(Parts parts, absl::string_view default_network)
     if (!parts_.networks.empty()) {
       default_index_ = 0;
     } else {
-      default_error_ = absl::NotFoundError(
-          absl::StrCat("no valid network configuration in ",
-                       DirList(parts_.dirs), " (", parts_.files.size(),
-                       " config files found)"));
+      default_error_ = absl::NotFoundError(absl::StrCat(
+          "no valid network configuration in ", DirList(parts_.dirs), " (",
+          parts_.files.size(), " config files found)"));
     }
     return;
   }
@@ -56,8 +55,8 @@ Snapshot::Snapshot(Parts parts, absl::string_view default_network)
 
 absl::Status Snapshot::NotLoaded(absl::string_view what,
                                  absl::string_view name) const {
-  std::string why = absl::StrCat("no config file in ", DirList(parts_.dirs),
-                                 " defines it");
+  std::string why =
+      absl::StrCat("no config file in ", DirList(parts_.dirs), " defines it");
   for (const ConfigFile& file : parts_.files) {
     if (file.network == name && file.state == FileState::kInvalid) {
       why = std::string(file.error.message());
@@ -87,10 +86,10 @@ absl::StatusOr<const NetworkConfigList*> Snapshot::Default() const {
 std::string Snapshot::DebugString() const {
   std::string out;
   for (const ConfigDir& dir : parts_.dirs) {
-    absl::StrAppend(&out, "dir ", dir.path,
-                    dir.exists ? "" : " (missing)",
-                    dir.error.ok() ? "" : absl::StrCat(" (", dir.error.message(), ")"),
-                    "\n");
+    absl::StrAppend(
+        &out, "dir ", dir.path, dir.exists ? "" : " (missing)",
+        dir.error.ok() ? "" : absl::StrCat(" (", dir.error.message(), ")"),
+        "\n");
   }
   for (const ConfigFile& file : parts_.files) {
     absl::StrAppend(&out, "  ", file.path, ": ", FileStateName(file.state));

@@ -54,9 +54,9 @@ void WriteFile(const std::string& path, absl::string_view contents) {
 void WriteFileAtomically(const std::string& path, absl::string_view contents) {
   static std::atomic<int> counter{0};
   size_t slash = path.rfind('/');
-  std::string tmp = absl::StrCat(path.substr(0, slash + 1), ".tmp-",
-                                 counter.fetch_add(1), "-",
-                                 path.substr(slash + 1), "~");
+  std::string tmp =
+      absl::StrCat(path.substr(0, slash + 1), ".tmp-", counter.fetch_add(1),
+                   "-", path.substr(slash + 1), "~");
   WriteFile(tmp, contents);
   if (rename(tmp.c_str(), path.c_str()) != 0) {
     ADD_FAILURE() << "rename " << tmp << " " << path << ": "
