@@ -74,24 +74,8 @@ absl::StatusOr<std::string> ReadCniVersion(const Struct& object,
 absl::StatusOr<std::string> Negotiate(const std::string& cni_version,
                                       const std::vector<std::string>& versions,
                                       absl::string_view path) {
-  std::string base = cni_version;
-  if (!versions.empty()) {
-    // With `cniVersions`, a `cniVersion` newer than this library takes no
-    // part in the choice (as in libcni): negotiate from the entries we know.
-    const types::Version current =
-        *types::Version::Parse(types::kCurrentVersion);
-    absl::StatusOr<types::Version> v = types::Version::Parse(cni_version);
-    if (v.ok() && *v > current) {
-      for (const std::string& entry : versions) {
-        absl::StatusOr<types::Version> e = types::Version::Parse(entry);
-        if (e.ok() && !entry.empty() && *e <= current) {
-          base = entry;
-          break;
-        }
-      }
-    }
-  }
-  absl::StatusOr<std::string> chosen = types::NegotiateVersion(base, versions);
+  absl::StatusOr<std::string> chosen =
+      types::NegotiateVersion(cni_version, versions);
   if (!chosen.ok()) return Invalid(path, chosen.status().message());
   if (!types::IsSupportedVersion(*chosen)) {
     return Invalid(path, absl::StrCat("unsupported cniVersion \"", *chosen,
