@@ -389,20 +389,19 @@ absl::StatusOr<ProcessOutput> PosixSpawner::Run(const SpawnRequest& request) {
   ProcessOutput output;
   size_t written = 0;
   if (request.stdin_data.empty()) stdin_fd.reset();
-  char err_buf[kReadChunk];
+  // Reads land here first: small outputs then cost one small allocation.
+  char buf[kReadChunk];
 
   // ReadOut reads what stdout has; false on EOF or error.
   auto read_out = [&]() -> bool {
     for (;;) {
-      size_t old = output.stdout_data.size();
       // Read at most one byte past the cap: enough to know it was passed.
-      size_t room = std::min(kReadChunk, request.stdout_cap + 1 - old);
-      output.stdout_data.resize(old + room);
-      ssize_t n = RetryOnEintr([&] {
-        return ::read(stdout_fd.get(), &output.stdout_data[old], room);
-      });
-      output.stdout_data.resize(old + (n > 0 ? n : 0));
+      size_t room = std::min(
+          sizeof(buf), request.stdout_cap + 1 - output.stdout_data.size());
+      ssize_t n =
+          RetryOnEintr([&] { return ::read(stdout_fd.get(), buf, room); });
       if (n > 0) {
+        output.stdout_data.append(buf, static_cast<size_t>(n));
         if (static_cast<size_t>(n) < room ||
             output.stdout_data.size() > request.stdout_cap) {
           return true;
@@ -415,15 +414,15 @@ absl::StatusOr<ProcessOutput> PosixSpawner::Run(const SpawnRequest& request) {
   auto read_err = [&]() -> bool {
     for (;;) {
       ssize_t n = RetryOnEintr(
-          [&] { return ::read(stderr_fd.get(), err_buf, sizeof(err_buf)); });
+          [&] { return ::read(stderr_fd.get(), buf, sizeof(buf)); });
       if (n > 0) {
         size_t keep =
             std::min(static_cast<size_t>(n),
                      request.stderr_cap - std::min(request.stderr_cap,
                                                    output.stderr_data.size()));
-        output.stderr_data.append(err_buf, keep);
+        output.stderr_data.append(buf, keep);
         if (keep < static_cast<size_t>(n)) output.stderr_truncated = true;
-        if (static_cast<size_t>(n) < sizeof(err_buf)) return true;
+        if (static_cast<size_t>(n) < sizeof(buf)) return true;
         continue;
       }
       return n < 0 && errno == EAGAIN;
@@ -449,8 +448,10 @@ absl::StatusOr<ProcessOutput> PosixSpawner::Run(const SpawnRequest& request) {
 
   Stop stop = Stop::kFinished;
   absl::Duration drain_until = absl::InfiniteDuration();
+  // With a pidfd, exit is checked only once it polls readable.
+  bool exit_signalled = child.pidfd() < 0;
   for (;;) {
-    const bool exited = child.Exited();
+    const bool exited = exit_signalled && child.Exited();
     const absl::Duration now = MonoNow();
     if (exited) {
       stdin_fd.reset();
@@ -471,12 +472,13 @@ absl::StatusOr<ProcessOutput> PosixSpawner::Run(const SpawnRequest& request) {
         stop = Stop::kDeadline;
         break;
       }
+      exit_signalled = true;
       continue;
     }
 
     struct pollfd fds[4];
     int nfds = 0;
-    int in_slot = -1, out_slot = -1, err_slot = -1;
+    int in_slot = -1, out_slot = -1, err_slot = -1, pid_slot = -1;
     if (stdin_fd.valid()) {
       in_slot = nfds;
       fds[nfds++] = {stdin_fd.get(), POLLOUT, 0};
@@ -492,6 +494,7 @@ absl::StatusOr<ProcessOutput> PosixSpawner::Run(const SpawnRequest& request) {
     absl::Duration wait = exited ? drain_until - now : deadline - now;
     if (!exited) {
       if (child.pidfd() >= 0) {
+        pid_slot = nfds;
         fds[nfds++] = {child.pidfd(), POLLIN, 0};
       } else {
         wait = std::min(wait, kExitPollTick);
@@ -502,6 +505,7 @@ absl::StatusOr<ProcessOutput> PosixSpawner::Run(const SpawnRequest& request) {
     if (ready < 0) {
       return ErrnoToStatus(errno, "poll");  // ~Child kills and reaps.
     }
+    if (pid_slot >= 0 && fds[pid_slot].revents != 0) exit_signalled = true;
     if (in_slot >= 0 && fds[in_slot].revents != 0) write_in();
     if (out_slot >= 0 && fds[out_slot].revents != 0) {
       if (!read_out()) stdout_fd.reset();
