@@ -365,14 +365,14 @@ TEST_F(PluginExecTest, ThousandMixedCallsLeaveNoZombiesOrFds) {
         const auto& [fake, want] = kinds[i % kinds.size()];
         InvokeRequest request =
             Request(i % 2 == 0 ? Command::kAdd : Command::kDel, fake);
-        request.deadline =
-            absl::Now() +
-            absl::Milliseconds(
-                want == absl::StatusCode::kDeadlineExceeded ? 50 : 20000);
         if (i % 10 == 9) request.plugin_type = "noop";
-        auto out = invoker.Invoke(request);
-        absl::StatusCode expected =
+        const absl::StatusCode expected =
             request.plugin_type == "noop" ? absl::StatusCode::kOk : want;
+        request.deadline =
+            absl::Now() + (expected == absl::StatusCode::kDeadlineExceeded
+                               ? absl::Milliseconds(50)
+                               : absl::Seconds(20));
+        auto out = invoker.Invoke(request);
         if (out.status().code() != expected) {
           ++mismatches;
           ADD_FAILURE() << "call " << i << " (" << fake
