@@ -18,8 +18,6 @@
 #include "exec/plugin_invoker.h"
 #include "testing/runfiles.h"
 
-extern char** environ;
-
 namespace ocicni::exec {
 namespace {
 

@@ -1,6 +1,7 @@
 #include "exec/plugin_invoker.h"
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <utility>
@@ -15,8 +16,6 @@
 #include "exec/posix_spawner.h"
 #include "glog/logging.h"
 #include "types/json.h"
-
-extern char** environ;
 
 namespace ocicni::exec {
 namespace {

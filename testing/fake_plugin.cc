@@ -57,8 +57,6 @@
 #include "google/protobuf/struct.pb.h"
 #include "types/json.h"
 
-extern char** environ;
-
 namespace {
 
 using ::google::protobuf::ListValue;
