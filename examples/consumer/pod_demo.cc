@@ -2,6 +2,7 @@
 // as a runtime would. The network uses the example's own echo-plugin, so no
 // root or namespace is needed.
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
