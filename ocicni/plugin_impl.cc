@@ -20,6 +20,7 @@
 #include "exec/plugin_invoker.h"
 #include "glog/logging.h"
 #include "ocicni/failure.h"
+#include "ocicni/plugin_validator.h"
 #include "ocicni/pod_locks.h"
 #include "ocicni/result_cache.h"
 #include "types/json.h"
@@ -126,12 +127,13 @@ std::string JoinArgs(const ArgPairs& pairs) {
 class CniPluginImpl final : public CNIPlugin {
  public:
   CniPluginImpl(Options options, Deps deps,
-                std::unique_ptr<config::ConfigStore> store,
+                std::unique_ptr<PluginValidator> validator,
                 ArgPairs inherited_args)
       : options_(std::move(options)),
         invoker_(std::move(deps.invoker)),
         netns_ops_(std::move(deps.netns_ops)),
-        store_(std::move(store)),
+        validator_(std::move(validator)),
+        store_(MakeStore(options_, validator_.get(), std::move(deps.watcher))),
         cache_(options_.cache_dir, options_.durable_cache),
         inherited_args_(std::move(inherited_args)) {}
 
@@ -167,6 +169,25 @@ class CniPluginImpl final : public CNIPlugin {
   }
 
  private:
+  static std::unique_ptr<config::ConfigStore> MakeStore(
+      const Options& options, PluginValidator* validator,
+      std::unique_ptr<config::DirWatcher> watcher) {
+    config::ConfigStoreOptions store_options;
+    store_options.conf_dirs = options.conf_dirs;
+    store_options.load.default_network = options.default_network;
+    store_options.watch = options.watch;
+    if (validator != nullptr) {
+      store_options.load.validator = validator->AsNetworkValidator();
+      // A configuration may arrive before its plugin binary.
+      store_options.extra_watch_dirs = options.plugin_dirs;
+    }
+    if (watcher != nullptr) {
+      return std::make_unique<config::ConfigStore>(std::move(store_options),
+                                                   std::move(watcher));
+    }
+    return std::make_unique<config::ConfigStore>(std::move(store_options));
+  }
+
   absl::Status CheckRunning() const {
     if (shut_down_.load()) {
       return absl::FailedPreconditionError("ocicni: the plugin is shut down");
@@ -228,6 +249,8 @@ class CniPluginImpl final : public CNIPlugin {
   const Options options_;
   const std::unique_ptr<exec::Invoker> invoker_;
   const std::unique_ptr<NetnsOps> netns_ops_;
+  // Used by store_'s loads: declared (so destroyed) before store_.
+  const std::unique_ptr<PluginValidator> validator_;
   const std::unique_ptr<config::ConfigStore> store_;
   const ResultCache cache_;
   const ArgPairs inherited_args_;
@@ -266,11 +289,8 @@ absl::StatusOr<std::vector<Target>> CniPluginImpl::ResolveTargets(
     }
     t.conf = snapshot.Find(a.name);
     if (t.conf == nullptr && require_config) {
-      return absl::NotFoundError(
-          absl::StrCat("network \"", a.name,
-                       "\" is not loaded (no valid "
-                       "configuration of that name in ",
-                       absl::StrJoin(options_.conf_dirs, ", "), ")"));
+      // Says why: the rejection of the file defining it, if there is one.
+      return WithFailure(snapshot.Get(a.name).status(), a.name, "");
     }
     auto rc = pod.runtime_config.find(a.name);
     if (rc != pod.runtime_config.end()) t.runtime = rc->second;
@@ -887,18 +907,19 @@ absl::StatusOr<std::unique_ptr<CNIPlugin>> NewPlugin(const Options& options,
   }
   if (deps.netns_ops == nullptr) deps.netns_ops = NewNetnsOps();
 
-  config::ConfigStoreOptions store_options;
-  store_options.conf_dirs = options.conf_dirs;
-  store_options.load.default_network = options.default_network;
-  store_options.watch = options.watch;
-  std::unique_ptr<config::ConfigStore> store =
-      deps.watcher != nullptr
-          ? std::make_unique<config::ConfigStore>(std::move(store_options),
-                                                  std::move(deps.watcher))
-          : std::make_unique<config::ConfigStore>(std::move(store_options));
+  std::unique_ptr<PluginValidator> validator;
+  if (options.plugin_validation != Options::PluginValidation::kNone) {
+    exec::FindOptions find;
+    if (!options.vendor_prefix.empty())
+      find.vendor_prefix = options.vendor_prefix;
+    validator = std::make_unique<PluginValidator>(
+        deps.invoker.get(), options.plugin_dirs, std::move(find),
+        options.plugin_validation == Options::PluginValidation::kVersions,
+        options.validation_timeout);
+  }
   ArgPairs inherited = InheritedArgs(deps.inherited_cni_args);
   return std::unique_ptr<CNIPlugin>(new CniPluginImpl(
-      options, std::move(deps), std::move(store), std::move(inherited)));
+      options, std::move(deps), std::move(validator), std::move(inherited)));
 }
 
 }  // namespace ocicni::internal
