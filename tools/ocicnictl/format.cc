@@ -6,9 +6,13 @@
 #include <map>
 #include <utility>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "google/protobuf/struct.pb.h"
 #include "ocicni/version.h"
 #include "types/json.h"
@@ -93,7 +97,19 @@ std::string Table(const std::vector<std::vector<std::string>>& rows) {
         absl::StrAppend(&line, row[i]);
       }
     }
-    absl::StrAppend(&out, line, "\n");
+    absl::StrAppend(&out, absl::StripTrailingAsciiWhitespace(line), "\n");
+  }
+  return out;
+}
+
+// OneLine joins a multi-line message (some parser errors have a caret line)
+// into one line.
+std::string OneLine(absl::string_view message) {
+  std::string out;
+  for (absl::string_view part :
+       absl::StrSplit(message, '\n', absl::SkipWhitespace())) {
+    absl::StrAppend(&out, out.empty() ? "" : " ",
+                    absl::StripAsciiWhitespace(part));
   }
   return out;
 }
@@ -160,18 +176,19 @@ std::string HumanResult(const NetResult& r) {
   {
     std::vector<std::vector<std::string>> rows;
     for (const types::IPConfig& ip : res.ips()) {
-      std::vector<std::string> row = {absl::StrCat("    ", ip.address())};
-      row.push_back(
-          ip.gateway().empty() ? "" : absl::StrCat("gateway ", ip.gateway()));
-      std::string on;
+      std::vector<std::string> notes;
+      if (!ip.gateway().empty()) {
+        notes.push_back(absl::StrCat("gateway ", ip.gateway()));
+      }
       if (ip.has_interface()) {
-        on = absl::StrCat("interface [", ip.interface(), "]");
+        std::string on = absl::StrCat("on [", ip.interface(), "]");
         if (ip.interface() >= 0 && ip.interface() < res.interfaces_size()) {
           absl::StrAppend(&on, " ", res.interfaces(ip.interface()).name());
         }
+        notes.push_back(std::move(on));
       }
-      row.push_back(on);
-      rows.push_back(std::move(row));
+      rows.push_back(
+          {absl::StrCat("    ", ip.address()), absl::StrJoin(notes, ", ")});
     }
     absl::StrAppend(&out, Table(rows));
   }
@@ -262,15 +279,14 @@ std::string FormatNetworks(const NetworksView& view, Style style) {
   if (!invalid.empty()) {
     absl::StrAppend(&out, "\nInvalid files:\n");
     for (const NetworkFile* f : invalid) {
-      absl::StrAppend(&out, "  ", f->error.value_or("invalid"), "\n");
+      absl::StrAppend(&out, "  ", OneLine(f->error.value_or("invalid")), "\n");
     }
   }
   return out;
 }
 
-std::string FormatResults(const std::string& container_id,
-                          const std::vector<NetResult>& results,
-                          const std::string& verb, Style style) {
+std::string FormatResults(const std::string& heading,
+                          const std::vector<NetResult>& results, Style style) {
   if (style == Style::kJson) {
     std::vector<Value> items;
     for (const NetResult& r : results) {
@@ -281,9 +297,8 @@ std::string FormatResults(const std::string& container_id,
     }
     return Json(List(std::move(items)));
   }
-  std::string out =
-      absl::StrCat("Pod ", container_id, ": ", verb, " ",
-                   Plural(results.size(), "network", "networks"), "\n");
+  std::string out = absl::StrCat(
+      heading, " ", Plural(results.size(), "network", "networks"), ":\n");
   for (const NetResult& r : results)
     absl::StrAppend(&out, "\n", HumanResult(r));
   return out;
@@ -425,14 +440,25 @@ std::string FormatError(const std::string& command, const absl::Status& status,
   }
   std::string out =
       absl::StrCat("ocicnictl ", command, " failed: ", status.message(), "\n");
+  // The library's messages name the network, plugin and CNI code; add
+  // whichever of them a message leaves out.
+  const absl::string_view message = status.message();
+  auto names = [&](const std::string& s) {
+    return absl::StrContains(message, absl::StrCat("\"", s, "\""));
+  };
   std::vector<std::string> where;
-  if (failure.has_value() && !failure->network.empty()) {
-    where.push_back(absl::StrCat("network ", failure->network));
+  if (failure.has_value() && !failure->network.empty() &&
+      !names(failure->network)) {
+    where.push_back(absl::StrCat("network \"", failure->network, "\""));
   }
-  if (failure.has_value() && !failure->plugin.empty()) {
-    where.push_back(absl::StrCat("plugin ", failure->plugin));
+  if (failure.has_value() && !failure->plugin.empty() &&
+      !names(failure->plugin)) {
+    where.push_back(absl::StrCat("plugin \"", failure->plugin, "\""));
   }
-  if (code != 0) where.push_back(absl::StrCat("CNI error code ", code));
+  if (code != 0 &&
+      !absl::StrContains(message, absl::StrCat("CNI error code ", code))) {
+    where.push_back(absl::StrCat("CNI error code ", code));
+  }
   if (!where.empty())
     absl::StrAppend(&out, "  (", absl::StrJoin(where, ", "), ")\n");
   return out;

@@ -59,11 +59,10 @@ struct NetworksView {
 
 std::string FormatNetworks(const NetworksView& view, Style style);
 
-// FormatResults renders add's and status's results. `verb` heads the human
-// output ("attached", "status of").
-std::string FormatResults(const std::string& container_id,
-                          const std::vector<NetResult>& results,
-                          const std::string& verb, Style style);
+// FormatResults renders add's and status's results. For people, `heading`
+// ("Pod c1 attached to") starts the first line, followed by the count.
+std::string FormatResults(const std::string& heading,
+                          const std::vector<NetResult>& results, Style style);
 
 // CacheEntry is one cached attachment.
 struct CacheEntry {

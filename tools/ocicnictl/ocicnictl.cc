@@ -168,14 +168,16 @@ int RunPodCommand(const Context& c) {
     case Command::kAdd: {
       absl::StatusOr<std::vector<NetResult>> results = (*plugin)->SetUpPod(pod);
       if (!results.ok()) return Fail(c, results.status());
-      c.out << FormatResults(pod.id, *results, "attached to", c.style);
+      c.out << FormatResults(absl::StrCat("Pod ", pod.id, " attached to"),
+                             *results, c.style);
       return kExitOk;
     }
     case Command::kStatus: {
       absl::StatusOr<std::vector<NetResult>> results =
           (*plugin)->GetPodNetworkStatus(pod);
       if (!results.ok()) return Fail(c, results.status());
-      c.out << FormatResults(pod.id, *results, "on", c.style);
+      c.out << FormatResults(absl::StrCat("Pod ", pod.id, " is attached to"),
+                             *results, c.style);
       return kExitOk;
     }
     case Command::kCheck: {
