@@ -196,7 +196,9 @@ std::string HumanResult(const NetResult& r) {
     absl::StrAppend(&out, "  routes:\n");
     for (const types::Route& route : res.routes()) {
       std::string line = absl::StrCat("    ", RouteDst(route.dst()));
-      if (!route.gw().empty()) absl::StrAppend(&line, " via ", route.gw());
+      // Without gw the plugin's default gateway is meant (CNI spec).
+      absl::StrAppend(&line, " via ",
+                      route.gw().empty() ? "the default gateway" : route.gw());
       if (route.mtu() != 0) absl::StrAppend(&line, " mtu ", route.mtu());
       if (route.priority() != 0)
         absl::StrAppend(&line, " metric ", route.priority());
