@@ -198,7 +198,7 @@ std::string HumanResult(const NetResult& r) {
       std::string line = absl::StrCat("    ", RouteDst(route.dst()));
       // Without gw the plugin's default gateway is meant (CNI spec).
       absl::StrAppend(&line, " via ",
-                      route.gw().empty() ? "the default gateway" : route.gw());
+                      route.gw().empty() ? "the gateway" : route.gw());
       if (route.mtu() != 0) absl::StrAppend(&line, " mtu ", route.mtu());
       if (route.priority() != 0)
         absl::StrAppend(&line, " metric ", route.priority());
