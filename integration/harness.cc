@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <fstream>
@@ -31,8 +32,6 @@
 #include "netns/netns.h"
 #include "netns/run_in.h"
 #include "netns/test_util.h"
-
-extern char** environ;
 
 namespace ocicni::integration {
 namespace {
