@@ -206,8 +206,10 @@ class CNIPlugin {
   // SetUpPod attaches the pod to its networks in order (ADD of each chain)
   // and returns one result per network. When a network fails, the networks
   // already attached and the failing one are torn down again (DEL, in
-  // reverse) under a fresh deadline as long as the call's own, and the error
-  // says whether that rollback succeeded. Blocks while plugins run.
+  // reverse) under a fresh deadline as long as the call's own; unlike
+  // TearDownPod, the rollback goes on past a plugin whose DEL fails, so the
+  // others still release what they hold. The error says whether that
+  // rollback succeeded. Blocks while plugins run.
   virtual absl::StatusOr<std::vector<NetResult>> SetUpPod(
       const PodNetwork& pod, const CallOptions& options = {}) = 0;
 

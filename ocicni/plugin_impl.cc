@@ -221,11 +221,21 @@ class CniPluginImpl final : public CNIPlugin {
                                        const Target& target,
                                        absl::Time deadline);
 
+  // DelMode says what DelNetwork does when a plugin's DEL fails.
+  enum class DelMode {
+    // Stop there and keep the cache entry for a retry (libcni's rule).
+    kStopAtFirstError,
+    // Go on with the remaining plugins and report every error: the rollback
+    // of a failed ADD, which has no cache entry to retry from.
+    kBestEffort,
+  };
+
   // DelNetwork runs DEL of one attachment, from its cached configuration
   // when there is one (else `target.conf`), and removes the cache entry on
   // success.
   absl::Status DelNetwork(const PodNetwork& pod, const Target& target,
-                          absl::Time deadline);
+                          absl::Time deadline,
+                          DelMode mode = DelMode::kStopAtFirstError);
 
   // ReadCache reads an attachment's cache entry; a corrupt entry is removed
   // and reported as absent.
@@ -447,7 +457,7 @@ std::optional<types::Result> CniPluginImpl::CachedResult(
 
 absl::Status CniPluginImpl::DelNetwork(const PodNetwork& pod,
                                        const Target& target,
-                                       absl::Time deadline) {
+                                       absl::Time deadline, DelMode mode) {
   std::optional<types::DecodedCacheFile> cached =
       ReadCache(target.network, pod.id, target.ifname);
   const bool have_cache = cached.has_value() && !cached->legacy;
@@ -506,17 +516,22 @@ absl::Status CniPluginImpl::DelNetwork(const PodNetwork& pod,
   std::string netns = pod.netns;
   if (!netns.empty() && ::access(netns.c_str(), F_OK) != 0) netns.clear();
 
+  std::vector<absl::Status> errors;
   for (auto it = conf->plugins.rbegin(); it != conf->plugins.rend(); ++it) {
     absl::StatusOr<std::string> request = types::BuildPluginRequest(
         it->conf, conf->name, conf->cni_version, prev ? &*prev : nullptr, caps);
-    if (!request.ok())
-      return WithFailure(request.status(), conf->name, it->type);
-    absl::StatusOr<std::string> output = invoker_->Invoke(
-        MakeRequest(exec::Command::kDel, *conf, *it, pod.id, netns,
-                    target.ifname, cni_args, *std::move(request), deadline));
-    // The cache entry stays, so that a retry has what it needs.
-    if (!output.ok()) return WithFailure(output.status(), conf->name, it->type);
+    absl::StatusOr<std::string> output =
+        request.ok()
+            ? invoker_->Invoke(MakeRequest(
+                  exec::Command::kDel, *conf, *it, pod.id, netns, target.ifname,
+                  cni_args, *std::move(request), deadline))
+            : request.status();
+    if (output.ok()) continue;
+    errors.push_back(WithFailure(output.status(), conf->name, it->type));
+    if (mode == DelMode::kStopAtFirstError) break;
   }
+  // On failure the cache entry stays, so that a retry has what it needs.
+  if (!errors.empty()) return Aggregate(errors);
   absl::Status removed = cache_.Remove(target.network, pod.id, target.ifname);
   if (!removed.ok()) return WithFailure(removed, conf->name, "");
   return absl::OkStatus();
@@ -564,7 +579,8 @@ absl::StatusOr<std::vector<NetResult>> CniPluginImpl::SetUpPod(
     const absl::Time rollback_deadline = absl::Now() + (deadline - start);
     std::vector<absl::Status> rollback_errors;
     for (size_t j = k + 1; j-- > 0;) {
-      absl::Status del = DelNetwork(pod, targets[j], rollback_deadline);
+      absl::Status del =
+          DelNetwork(pod, targets[j], rollback_deadline, DelMode::kBestEffort);
       if (!del.ok()) rollback_errors.push_back(del);
     }
     std::string note = rollback_errors.empty()
