@@ -247,6 +247,18 @@ class CniPluginImpl final : public CNIPlugin {
   std::optional<types::Result> CachedResult(
       const types::DecodedCacheFile& cached, absl::string_view version);
 
+  // PrevResult is the cached result in `version` as a prevResult value.
+  std::optional<Value> PrevResult(
+      const std::optional<types::DecodedCacheFile>& cached,
+      absl::string_view version);
+
+  // CallArgs sets the CNI_ARGS and capability args of an attachment: as
+  // recorded at ADD when its (cniCacheV1) cache entry exists, else built
+  // from the pod. Errors: those of BuildArgs.
+  absl::Status CallArgs(const PodNetwork& pod, const Target& target,
+                        const std::optional<types::DecodedCacheFile>& cached,
+                        std::string* cni_args, Struct* caps) const;
+
   absl::Status CheckNetwork(
       const PodNetwork& pod, const Target& target,
       const std::optional<types::DecodedCacheFile>& cached,
@@ -455,6 +467,38 @@ std::optional<types::Result> CniPluginImpl::CachedResult(
   return *std::move(converted);
 }
 
+std::optional<Value> CniPluginImpl::PrevResult(
+    const std::optional<types::DecodedCacheFile>& cached,
+    absl::string_view version) {
+  if (!cached.has_value()) return std::nullopt;
+  std::optional<types::Result> result = CachedResult(*cached, version);
+  if (!result.has_value()) return std::nullopt;
+  absl::StatusOr<Value> value = types::MessageToValue(*result);
+  if (!value.ok()) return std::nullopt;
+  return *std::move(value);
+}
+
+absl::Status CniPluginImpl::CallArgs(
+    const PodNetwork& pod, const Target& target,
+    const std::optional<types::DecodedCacheFile>& cached, std::string* cni_args,
+    Struct* caps) const {
+  if (cached.has_value() && !cached->legacy) {
+    ArgPairs pairs;
+    for (const auto& pair : cached->file.cni_args()) {
+      if (pair.values_size() != 2) continue;
+      pairs.emplace_back(pair.values(0).string_value(),
+                         pair.values(1).string_value());
+    }
+    *cni_args = JoinArgs(pairs);
+    *caps = cached->file.capability_args();
+    return absl::OkStatus();
+  }
+  OCICNI_ASSIGN_OR_RETURN(ArgPairs pairs, BuildArgs(pod, target.runtime));
+  *cni_args = JoinArgs(pairs);
+  *caps = types::CapabilityArgs(ToProto(target.runtime));
+  return absl::OkStatus();
+}
+
 absl::Status CniPluginImpl::DelNetwork(const PodNetwork& pod,
                                        const Target& target,
                                        absl::Time deadline, DelMode mode) {
@@ -486,30 +530,11 @@ absl::Status CniPluginImpl::DelNetwork(const PodNetwork& pod,
 
   std::string cni_args;
   Struct caps;
-  if (have_cache) {
-    ArgPairs pairs;
-    for (const auto& pair : cached->file.cni_args()) {
-      if (pair.values_size() != 2) continue;
-      pairs.emplace_back(pair.values(0).string_value(),
-                         pair.values(1).string_value());
-    }
-    cni_args = JoinArgs(pairs);
-    caps = cached->file.capability_args();
-  } else {
-    absl::StatusOr<ArgPairs> pairs = BuildArgs(pod, target.runtime);
-    if (!pairs.ok()) return WithFailure(pairs.status(), conf->name, "");
-    cni_args = JoinArgs(*pairs);
-    caps = types::CapabilityArgs(ToProto(target.runtime));
-  }
-
+  absl::Status args = CallArgs(pod, target, cached, &cni_args, &caps);
+  if (!args.ok()) return WithFailure(args, conf->name, "");
   std::optional<Value> prev;
-  if (cached.has_value() && types::VersionAtLeast(conf->cni_version, "0.4.0")) {
-    std::optional<types::Result> result =
-        CachedResult(*cached, conf->cni_version);
-    if (result.has_value()) {
-      absl::StatusOr<Value> v = types::MessageToValue(*result);
-      if (v.ok()) prev = *std::move(v);
-    }
+  if (types::VersionAtLeast(conf->cni_version, "0.4.0")) {
+    prev = PrevResult(cached, conf->cni_version);
   }
 
   // A namespace that is gone is passed as "" so IPAM can still release.
@@ -655,29 +680,11 @@ absl::Status CniPluginImpl::CheckNetwork(
             pod.id, " on ", target.ifname, " (CHECK needs the ADD result)")),
         conf.name, "");
   }
-  std::optional<types::Result> result = CachedResult(*cached, conf.cni_version);
-  std::optional<Value> prev;
-  if (result.has_value()) {
-    absl::StatusOr<Value> v = types::MessageToValue(*result);
-    if (v.ok()) prev = *std::move(v);
-  }
+  const std::optional<Value> prev = PrevResult(cached, conf.cni_version);
   std::string cni_args;
-  if (!cached->legacy && !cached->file.cni_args().empty()) {
-    ArgPairs pairs;
-    for (const auto& pair : cached->file.cni_args()) {
-      if (pair.values_size() != 2) continue;
-      pairs.emplace_back(pair.values(0).string_value(),
-                         pair.values(1).string_value());
-    }
-    cni_args = JoinArgs(pairs);
-  } else {
-    absl::StatusOr<ArgPairs> pairs = BuildArgs(pod, target.runtime);
-    if (!pairs.ok()) return pairs.status();
-    cni_args = JoinArgs(*pairs);
-  }
-  const Struct caps = cached->legacy
-                          ? types::CapabilityArgs(ToProto(target.runtime))
-                          : cached->file.capability_args();
+  Struct caps;
+  absl::Status args = CallArgs(pod, target, cached, &cni_args, &caps);
+  if (!args.ok()) return WithFailure(args, conf.name, "");
   for (const PluginConfig& plugin : conf.plugins) {
     absl::StatusOr<std::string> request =
         types::BuildPluginRequest(plugin.conf, conf.name, conf.cni_version,
