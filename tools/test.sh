@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole test suite from a fresh machine: installs what is missing
-# (tools/setup.sh), then `bazel test //...`. Under CI (CI=true) the suite also
-# runs under AddressSanitizer and UndefinedBehaviorSanitizer.
+# (tools/setup.sh), then `bazel test //...`, then the example consumer
+# workspace (examples/consumer). Under CI (CI=true) the suite also runs under
+# AddressSanitizer and UndefinedBehaviorSanitizer.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,6 +34,20 @@ for config in "${configs[@]}"; do
     [ "$f" -eq 0 ] && failed=$((failed + 1))  # a build failure fails the run
   fi
 done
+
+# A runtime repository depending on //ocicni through deps.bzl: the example
+# consumer workspace builds against this checkout and runs its test.
+echo "=== examples/consumer: bazel test //... (a workspace depending on @ocicni)"
+log=$(mktemp)
+(cd examples/consumer && bazel test //... --test_summary=short 2>&1; s=$?; bazel shutdown; exit $s) | tee "$log"
+status=${PIPESTATUS[0]}
+p=$(grep -cE '^//[^ ]+ +(\(cached\) )?PASSED' "$log")
+rm -f "$log"
+passed=$((passed + p))
+if [ "$status" -ne 0 ]; then
+  rc=$status
+  failed=$((failed + 1))
+fi
 
 echo "tests: ${passed} passed, ${failed} failed"
 exit "$rc"

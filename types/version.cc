@@ -63,6 +63,9 @@ absl::StatusOr<std::string> NegotiateVersion(
   }
   std::string chosen(cni_version.empty() ? "0.1.0" : cni_version);
   const Version current = *Version::Parse(kCurrentVersion);
+  // As in libcni, with cniVersions a cniVersion newer than this library takes
+  // no part (it stays the answer only if no entry is usable).
+  bool have_best = cni_versions.empty() || *best <= current;
   for (const std::string& entry : cni_versions) {
     absl::StatusOr<Version> v = Version::Parse(entry);
     if (!v.ok() || entry.empty()) {
@@ -71,7 +74,8 @@ absl::StatusOr<std::string> NegotiateVersion(
                        v.ok() ? "empty version string" : v.status().message()));
     }
     if (*v > current) continue;
-    if (*v > *best) {
+    if (!have_best || *v > *best) {
+      have_best = true;
       best = *v;
       chosen = entry;
     }

@@ -71,7 +71,8 @@ bool VersionAtLeast(absl::string_view version, absl::string_view minimum);
 
 // NegotiateVersion picks the version a network config runs at: the entries of
 // `cni_versions` newer than kCurrentVersion are dropped, `cni_version` is
-// merged in, and the highest remains. Errors: kInvalidArgument naming the
+// merged in (unless it is newer too and `cni_versions` is not empty), and the
+// highest remains. Errors: kInvalidArgument naming the
 // first invalid entry.
 absl::StatusOr<std::string> NegotiateVersion(
     absl::string_view cni_version, absl::Span<const std::string> cni_versions);

@@ -55,6 +55,10 @@ TEST(Version, Negotiate) {
   EXPECT_EQ(*NegotiateVersion("1.0.0", {"1.0.0", "1.1.0", "2.0.0"}), "1.1.0");
   EXPECT_EQ(*NegotiateVersion("1.1.0", {"0.4.0", "1.0.0"}), "1.1.0");
   EXPECT_EQ(*NegotiateVersion("0.3.1", {"3.0.0"}), "0.3.1");
+  // A cniVersion newer than this library does not win over usable entries.
+  EXPECT_EQ(*NegotiateVersion("2.0.0", {"0.4.0", "1.0.0"}), "1.0.0");
+  EXPECT_EQ(*NegotiateVersion("2.0.0", {"3.0.0"}), "2.0.0");
+  EXPECT_EQ(*NegotiateVersion("2.0.0", {}), "2.0.0");
   auto bad = NegotiateVersion("1.0.0", {"1.0.0", "x.y"});
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("cniVersions"), std::string::npos);

@@ -1,0 +1,561 @@
+#include "exec/posix_spawner.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
+#include "base/posix.h"
+#include "base/status_macros.h"
+
+namespace ocicni::exec {
+namespace {
+
+// Error messages quote at most this much of the child's stderr.
+constexpr size_t kMessageExcerpt = 1024;
+// Without a pidfd, child exit is polled at this interval.
+constexpr absl::Duration kExitPollTick = absl::Milliseconds(5);
+constexpr size_t kReadChunk = 64 << 10;
+
+// MonoNow is the monotonic clock as a Duration since an arbitrary epoch.
+absl::Duration MonoNow() {
+  struct timespec ts;
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return absl::DurationFromTimespec(ts);
+}
+
+// PollTimeoutMs turns a wait into poll()'s milliseconds, rounding up so the
+// loop does not spin just before a deadline.
+int PollTimeoutMs(absl::Duration wait) {
+  if (wait == absl::InfiniteDuration()) return -1;
+  if (wait <= absl::ZeroDuration()) return 0;
+  int64_t ms = absl::ToInt64Milliseconds(wait + absl::Microseconds(999));
+  return static_cast<int>(std::min<int64_t>(ms, 1 << 30));
+}
+
+std::string Excerpt(absl::string_view text) {
+  bool cut = text.size() > kMessageExcerpt;
+  return absl::StrCat(absl::CHexEscape(text.substr(0, kMessageExcerpt)),
+                      cut ? "..." : "");
+}
+
+absl::Status CheckNoNul(absl::string_view s, absl::string_view what) {
+  if (s.find('\0') != absl::string_view::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " contains a NUL byte: \"", Excerpt(s), "\""));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckRequest(const SpawnRequest& request) {
+  if (request.path.empty()) {
+    return absl::InvalidArgumentError("spawn: empty program path");
+  }
+  OCICNI_RETURN_IF_ERROR(CheckNoNul(request.path, "program path"));
+  for (const std::string& arg : request.argv) {
+    OCICNI_RETURN_IF_ERROR(CheckNoNul(arg, "argument"));
+  }
+  for (const std::string& var : request.env) {
+    OCICNI_RETURN_IF_ERROR(CheckNoNul(var, "environment entry"));
+  }
+  return absl::OkStatus();
+}
+
+// CStrings is a NULL-terminated char* array over strings that outlive it.
+class CStrings {
+ public:
+  explicit CStrings(const std::vector<std::string>& strings) {
+    ptrs_.reserve(strings.size() + 1);
+    for (const std::string& s : strings) {
+      ptrs_.push_back(const_cast<char*>(s.c_str()));
+    }
+    ptrs_.push_back(nullptr);
+  }
+  char* const* get() { return ptrs_.data(); }
+
+ private:
+  std::vector<char*> ptrs_;
+};
+
+// FileActions and SpawnAttr own the posix_spawn helper objects.
+class FileActions {
+ public:
+  FileActions() { ok_ = ::posix_spawn_file_actions_init(&actions_) == 0; }
+  ~FileActions() {
+    if (ok_) ::posix_spawn_file_actions_destroy(&actions_);
+  }
+  FileActions(const FileActions&) = delete;
+  FileActions& operator=(const FileActions&) = delete;
+  bool ok() const { return ok_; }
+  posix_spawn_file_actions_t* get() { return &actions_; }
+
+ private:
+  posix_spawn_file_actions_t actions_;
+  bool ok_ = false;
+};
+
+class SpawnAttr {
+ public:
+  SpawnAttr() { ok_ = ::posix_spawnattr_init(&attr_) == 0; }
+  ~SpawnAttr() {
+    if (ok_) ::posix_spawnattr_destroy(&attr_);
+  }
+  SpawnAttr(const SpawnAttr&) = delete;
+  SpawnAttr& operator=(const SpawnAttr&) = delete;
+  bool ok() const { return ok_; }
+  posix_spawnattr_t* get() { return &attr_; }
+
+ private:
+  posix_spawnattr_t attr_;
+  bool ok_ = false;
+};
+
+// ScopedSigpipeBlock keeps SIGPIPE from killing the process when the child
+// closes its stdin before reading all of it: SIGPIPE is blocked on this
+// thread, and one that our write raised is consumed before unblocking.
+class ScopedSigpipeBlock {
+ public:
+  ScopedSigpipeBlock() {
+    sigemptyset(&pipe_set_);
+    sigaddset(&pipe_set_, SIGPIPE);
+    sigset_t old;
+    ::pthread_sigmask(SIG_BLOCK, &pipe_set_, &old);
+    was_blocked_ = sigismember(&old, SIGPIPE) == 1;
+    sigset_t pending;
+    ::sigpending(&pending);
+    was_pending_ = sigismember(&pending, SIGPIPE) == 1;
+  }
+  ~ScopedSigpipeBlock() {
+    if (raised_ && !was_pending_) {
+      struct timespec zero = {0, 0};
+      while (::sigtimedwait(&pipe_set_, nullptr, &zero) < 0 && errno == EINTR) {
+      }
+    }
+    if (!was_blocked_) ::pthread_sigmask(SIG_UNBLOCK, &pipe_set_, nullptr);
+  }
+  ScopedSigpipeBlock(const ScopedSigpipeBlock&) = delete;
+  ScopedSigpipeBlock& operator=(const ScopedSigpipeBlock&) = delete;
+
+  // NoteEpipe records that a write failed with EPIPE (and so raised SIGPIPE).
+  void NoteEpipe() { raised_ = true; }
+
+ private:
+  sigset_t pipe_set_;
+  bool was_blocked_ = false;
+  bool was_pending_ = false;
+  bool raised_ = false;
+};
+
+// MoveAboveStdio makes sure `fd` is not 0, 1 or 2, so the dup2 actions in the
+// child cannot clobber one pipe with another when the parent runs with a
+// standard descriptor closed.
+absl::Status MoveAboveStdio(UniqueFd& fd) {
+  if (fd.get() > STDERR_FILENO) return absl::OkStatus();
+  int moved = ::fcntl(fd.get(), F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+  if (moved < 0) return ErrnoToStatus(errno, "fcntl(F_DUPFD_CLOEXEC)");
+  fd.reset(moved);
+  return absl::OkStatus();
+}
+
+absl::Status SetNonBlocking(const UniqueFd& fd) {
+  if (::fcntl(fd.get(), F_SETFL, O_NONBLOCK) != 0) {
+    return ErrnoToStatus(errno, "fcntl(F_SETFL, O_NONBLOCK)");
+  }
+  return absl::OkStatus();
+}
+
+// Child tracks one spawned process until it is reaped. Its destructor makes
+// sure of that on every path: a child still running then is killed (with its
+// group) and reaped.
+class Child {
+ public:
+  explicit Child(pid_t pid) : pid_(pid) {
+#ifdef SYS_pidfd_open
+    int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+    if (fd >= 0) pidfd_.reset(fd);
+#endif
+  }
+  ~Child() {
+    if (!reaped_) {
+      KillGroup(SIGKILL);
+      Reap();
+    }
+  }
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+
+  pid_t pid() const { return pid_; }
+  // pidfd is -1 when the kernel has no pidfd_open.
+  int pidfd() const { return pidfd_.get(); }
+
+  // Exited reports (without reaping) whether the child has terminated.
+  bool Exited() {
+    if (exited_) return true;
+    siginfo_t info;
+    std::memset(&info, 0, sizeof(info));
+    int rc = RetryOnEintr([&] {
+      return ::waitid(P_PID, static_cast<id_t>(pid_), &info,
+                      WEXITED | WNOHANG | WNOWAIT);
+    });
+    if (rc != 0) {
+      // ECHILD: reaped behind our back (SIGCHLD ignored); it is gone.
+      exited_ = true;
+    } else {
+      exited_ = info.si_pid == pid_;
+    }
+    return exited_;
+  }
+
+  // WaitExit waits until the child has terminated or `until` (monotonic)
+  // passes, and reports whether it terminated.
+  bool WaitExit(absl::Duration until) {
+    while (!Exited()) {
+      absl::Duration left = until - MonoNow();
+      if (left <= absl::ZeroDuration()) return false;
+      if (pidfd_.valid()) {
+        struct pollfd pfd = {pidfd_.get(), POLLIN, 0};
+        RetryOnEintr([&] { return ::poll(&pfd, 1, PollTimeoutMs(left)); });
+      } else {
+        absl::SleepFor(std::min(left, kExitPollTick));
+      }
+    }
+    return true;
+  }
+
+  // KillGroup signals the child's process group (the child is its leader).
+  // Only called before the leader is reaped, so the id is still ours.
+  void KillGroup(int sig) {
+    if (reaped_) return;
+    if (::kill(-pid_, sig) != 0 && errno == ESRCH) {
+      ::kill(pid_, sig);  // The child left its group (setpgid/setsid).
+    }
+  }
+
+  // Reap waits for the child on its exact pid and records how it ended.
+  void Reap() {
+    if (reaped_) return;
+    int status = 0;
+    pid_t rc = RetryOnEintr([&] { return ::waitpid(pid_, &status, 0); });
+    reaped_ = true;
+    exited_ = true;
+    if (rc == pid_) {
+      status_ = status;
+      status_known_ = true;
+    }
+  }
+
+  bool status_known() const { return status_known_; }
+  int status() const { return status_; }
+
+ private:
+  const pid_t pid_;
+  UniqueFd pidfd_;
+  bool exited_ = false;
+  bool reaped_ = false;
+  bool status_known_ = false;
+  int status_ = 0;
+};
+
+// Spawn starts the program, retrying while exec reports ETXTBSY.
+absl::StatusOr<pid_t> Spawn(const SpawnRequest& request,
+                            const PosixSpawner::Options& options,
+                            posix_spawn_file_actions_t* actions,
+                            posix_spawnattr_t* attr, char* const* argv,
+                            char* const* envp, absl::Duration deadline) {
+  absl::Duration backoff = options.busy_backoff;
+  const int attempts = std::max(1, options.busy_attempts);
+  for (int attempt = 1;; ++attempt) {
+    pid_t pid = -1;
+    int rc =
+        ::posix_spawn(&pid, request.path.c_str(), actions, attr, argv, envp);
+    if (rc == 0) return pid;
+    if (rc != ETXTBSY) {
+      return ErrnoToStatus(rc, absl::StrCat("exec ", request.path));
+    }
+    if (attempt >= attempts) {
+      return ErrnoToStatus(rc, absl::StrCat("exec ", request.path, " (",
+                                            attempts, " attempts)"));
+    }
+    absl::Duration left = deadline - MonoNow();
+    if (left <= backoff) {
+      absl::SleepFor(left);
+      return absl::DeadlineExceededError(absl::StrCat(
+          "exec ", request.path, ": text file busy until the deadline"));
+    }
+    absl::SleepFor(backoff);
+    backoff = std::min(backoff * 2, absl::Seconds(1));
+  }
+}
+
+// Why the supervision loop stopped.
+enum class Stop { kFinished, kDeadline, kStdoutCap };
+
+}  // namespace
+
+absl::StatusOr<ProcessOutput> PosixSpawner::Run(const SpawnRequest& request) {
+  OCICNI_RETURN_IF_ERROR(CheckRequest(request));
+  const absl::Duration budget = request.deadline - absl::Now();
+  if (budget <= absl::ZeroDuration()) {
+    return absl::DeadlineExceededError(
+        absl::StrCat(request.path, ": deadline passed before the start"));
+  }
+  const absl::Duration start = MonoNow();
+  const absl::Duration deadline = start + budget;
+
+  std::vector<std::string> argv_storage;
+  const std::vector<std::string>* argv_strings = &request.argv;
+  if (request.argv.empty()) {
+    argv_storage.push_back(request.path);
+    argv_strings = &argv_storage;
+  }
+  CStrings argv(*argv_strings);
+  CStrings envp(request.env);
+
+  OCICNI_ASSIGN_OR_RETURN(auto in_pipe, MakePipe());
+  OCICNI_ASSIGN_OR_RETURN(auto out_pipe, MakePipe());
+  OCICNI_ASSIGN_OR_RETURN(auto err_pipe, MakePipe());
+  UniqueFd child_in = std::move(in_pipe.first);
+  UniqueFd stdin_fd = std::move(in_pipe.second);
+  UniqueFd stdout_fd = std::move(out_pipe.first);
+  UniqueFd child_out = std::move(out_pipe.second);
+  UniqueFd stderr_fd = std::move(err_pipe.first);
+  UniqueFd child_err = std::move(err_pipe.second);
+  for (UniqueFd* fd : {&child_in, &child_out, &child_err}) {
+    OCICNI_RETURN_IF_ERROR(MoveAboveStdio(*fd));
+  }
+  for (UniqueFd* fd : {&stdin_fd, &stdout_fd, &stderr_fd}) {
+    OCICNI_RETURN_IF_ERROR(SetNonBlocking(*fd));
+  }
+
+  FileActions actions;
+  SpawnAttr attr;
+  if (!actions.ok() || !attr.ok()) {
+    return absl::ResourceExhaustedError("posix_spawn: cannot set up");
+  }
+  bool setup_ok = ::posix_spawn_file_actions_adddup2(
+                      actions.get(), child_in.get(), STDIN_FILENO) == 0 &&
+                  ::posix_spawn_file_actions_adddup2(
+                      actions.get(), child_out.get(), STDOUT_FILENO) == 0 &&
+                  ::posix_spawn_file_actions_adddup2(
+                      actions.get(), child_err.get(), STDERR_FILENO) == 0;
+#if defined(__GLIBC__) && \
+    (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+  setup_ok = setup_ok && ::posix_spawn_file_actions_addclosefrom_np(
+                             actions.get(), STDERR_FILENO + 1) == 0;
+#endif
+  sigset_t empty_mask;
+  sigemptyset(&empty_mask);
+  sigset_t default_signals;
+  sigemptyset(&default_signals);
+  for (int sig : {SIGPIPE, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGCHLD, SIGUSR1,
+                  SIGUSR2, SIGALRM, SIGTSTP, SIGTTIN, SIGTTOU, SIGXFSZ}) {
+    sigaddset(&default_signals, sig);
+  }
+  setup_ok = setup_ok &&
+             ::posix_spawnattr_setflags(
+                 attr.get(), POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+                                 POSIX_SPAWN_SETSIGDEF) == 0 &&
+             ::posix_spawnattr_setpgroup(attr.get(), 0) == 0 &&
+             ::posix_spawnattr_setsigmask(attr.get(), &empty_mask) == 0 &&
+             ::posix_spawnattr_setsigdefault(attr.get(), &default_signals) == 0;
+  if (!setup_ok) {
+    return absl::InternalError("posix_spawn: cannot set up file actions");
+  }
+
+  ScopedSigpipeBlock sigpipe;
+  OCICNI_ASSIGN_OR_RETURN(
+      pid_t pid, Spawn(request, options_, actions.get(), attr.get(), argv.get(),
+                       envp.get(), deadline));
+  Child child(pid);
+  child_in.reset();
+  child_out.reset();
+  child_err.reset();
+
+  ProcessOutput output;
+  size_t written = 0;
+  if (request.stdin_data.empty()) stdin_fd.reset();
+  // Reads land here first: small outputs then cost one small allocation.
+  char buf[kReadChunk];
+
+  // ReadOut reads what stdout has; false on EOF or error.
+  auto read_out = [&]() -> bool {
+    for (;;) {
+      // Read at most one byte past the cap: enough to know it was passed.
+      size_t room = std::min(
+          sizeof(buf), request.stdout_cap + 1 - output.stdout_data.size());
+      ssize_t n =
+          RetryOnEintr([&] { return ::read(stdout_fd.get(), buf, room); });
+      if (n > 0) {
+        output.stdout_data.append(buf, static_cast<size_t>(n));
+        if (static_cast<size_t>(n) < room ||
+            output.stdout_data.size() > request.stdout_cap) {
+          return true;
+        }
+        continue;
+      }
+      return n < 0 && errno == EAGAIN;
+    }
+  };
+  auto read_err = [&]() -> bool {
+    for (;;) {
+      ssize_t n = RetryOnEintr(
+          [&] { return ::read(stderr_fd.get(), buf, sizeof(buf)); });
+      if (n > 0) {
+        size_t keep =
+            std::min(static_cast<size_t>(n),
+                     request.stderr_cap - std::min(request.stderr_cap,
+                                                   output.stderr_data.size()));
+        output.stderr_data.append(buf, keep);
+        if (keep < static_cast<size_t>(n)) output.stderr_truncated = true;
+        if (static_cast<size_t>(n) < sizeof(buf)) return true;
+        continue;
+      }
+      return n < 0 && errno == EAGAIN;
+    }
+  };
+  auto write_in = [&]() {
+    while (written < request.stdin_data.size()) {
+      ssize_t n = RetryOnEintr([&] {
+        return ::write(stdin_fd.get(), request.stdin_data.data() + written,
+                       request.stdin_data.size() - written);
+      });
+      if (n > 0) {
+        written += n;
+        continue;
+      }
+      if (n < 0 && errno == EAGAIN) return;
+      if (n < 0 && errno == EPIPE) sigpipe.NoteEpipe();
+      // The child closed its stdin (or exited) without reading it all.
+      break;
+    }
+    stdin_fd.reset();
+  };
+
+  Stop stop = Stop::kFinished;
+  absl::Duration drain_until = absl::InfiniteDuration();
+  // With a pidfd, exit is checked only once it polls readable.
+  bool exit_signalled = child.pidfd() < 0;
+  for (;;) {
+    const bool exited = exit_signalled && child.Exited();
+    const absl::Duration now = MonoNow();
+    if (exited) {
+      stdin_fd.reset();
+      if (drain_until == absl::InfiniteDuration()) {
+        drain_until = now + options_.drain_after_exit;
+      }
+      if (!stdout_fd.valid() && !stderr_fd.valid()) break;
+      if (now >= drain_until) {
+        output.pipes_left_open = true;
+        break;
+      }
+    } else if (now >= deadline) {
+      stop = Stop::kDeadline;
+      break;
+    } else if (!stdin_fd.valid() && !stdout_fd.valid() && !stderr_fd.valid()) {
+      // All pipes are done: only the exit is left to wait for.
+      if (!child.WaitExit(deadline)) {
+        stop = Stop::kDeadline;
+        break;
+      }
+      exit_signalled = true;
+      continue;
+    }
+
+    struct pollfd fds[4];
+    int nfds = 0;
+    int in_slot = -1, out_slot = -1, err_slot = -1, pid_slot = -1;
+    if (stdin_fd.valid()) {
+      in_slot = nfds;
+      fds[nfds++] = {stdin_fd.get(), POLLOUT, 0};
+    }
+    if (stdout_fd.valid()) {
+      out_slot = nfds;
+      fds[nfds++] = {stdout_fd.get(), POLLIN, 0};
+    }
+    if (stderr_fd.valid()) {
+      err_slot = nfds;
+      fds[nfds++] = {stderr_fd.get(), POLLIN, 0};
+    }
+    absl::Duration wait = exited ? drain_until - now : deadline - now;
+    if (!exited) {
+      if (child.pidfd() >= 0) {
+        pid_slot = nfds;
+        fds[nfds++] = {child.pidfd(), POLLIN, 0};
+      } else {
+        wait = std::min(wait, kExitPollTick);
+      }
+    }
+    int ready =
+        RetryOnEintr([&] { return ::poll(fds, nfds, PollTimeoutMs(wait)); });
+    if (ready < 0) {
+      return ErrnoToStatus(errno, "poll");  // ~Child kills and reaps.
+    }
+    if (pid_slot >= 0 && fds[pid_slot].revents != 0) exit_signalled = true;
+    if (in_slot >= 0 && fds[in_slot].revents != 0) write_in();
+    if (out_slot >= 0 && fds[out_slot].revents != 0) {
+      if (!read_out()) stdout_fd.reset();
+      if (output.stdout_data.size() > request.stdout_cap) {
+        stop = Stop::kStdoutCap;
+        break;
+      }
+    }
+    if (err_slot >= 0 && fds[err_slot].revents != 0) {
+      if (!read_err()) stderr_fd.reset();
+    }
+  }
+
+  if (stop != Stop::kFinished) {
+    child.KillGroup(SIGTERM);
+    child.WaitExit(MonoNow() + options_.kill_grace);
+    // Whether or not the leader is gone, descendants in its group that
+    // ignored SIGTERM are not: SIGKILL the group before reaping the leader.
+    child.KillGroup(SIGKILL);
+    child.Reap();
+    const absl::Duration ran = MonoNow() - start;
+    std::string stderr_note =
+        output.stderr_data.empty()
+            ? ""
+            : absl::StrCat("; stderr: \"", Excerpt(output.stderr_data), "\"");
+    if (stop == Stop::kDeadline) {
+      return absl::DeadlineExceededError(
+          absl::StrCat(request.path, ": still running at the deadline after ",
+                       absl::FormatDuration(ran),
+                       "; its process group was killed", stderr_note));
+    }
+    return absl::ResourceExhaustedError(absl::StrCat(
+        request.path, ": wrote more than ", request.stdout_cap,
+        " bytes to stdout; its process group was killed", stderr_note));
+  }
+
+  child.Reap();
+  if (!child.status_known()) {
+    return absl::InternalError(absl::StrCat(
+        request.path,
+        ": the child was reaped elsewhere (is SIGCHLD set to SIG_IGN?); "
+        "its exit status is unknown"));
+  }
+  const int status = child.status();
+  if (WIFEXITED(status)) {
+    output.exit_code = WEXITSTATUS(status);
+  } else if (WIFSIGNALED(status)) {
+    output.term_signal = WTERMSIG(status);
+  }
+  return output;
+}
+
+}  // namespace ocicni::exec
