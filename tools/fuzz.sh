@@ -13,7 +13,8 @@
 # default ~/.cache/ocicni-fuzz/<hash of this checkout>) so the normal gcc
 # build's cache is kept, and it creates no bazel-* symlinks. Work files
 # (grown corpora, reproducers, logs) go to OCICNI_FUZZ_WORKDIR (default: a
-# new temporary directory, kept and printed at the end).
+# new temporary directory, kept and printed at the end); pointing it at the
+# directory of an earlier run continues from the corpora grown there.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,8 +28,10 @@ fi
 bash tools/setup.sh || exit 1
 
 workspace=$(pwd -P)
-output_base=${OCICNI_FUZZ_OUTPUT_BASE:-"${HOME}/.cache/ocicni-fuzz/$(printf '%s' "$workspace" | md5sum | cut -c1-12)"}
-bazel_cmd=(bazel "--output_base=${output_base}")
+cache_home=${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}
+output_base=${OCICNI_FUZZ_OUTPUT_BASE:-"${cache_home}/ocicni-fuzz/$(printf '%s' "$workspace" | md5sum | cut -c1-12)"}
+# This Bazel server is only for fuzzing: let it go away soon when idle.
+bazel_cmd=(bazel "--output_base=${output_base}" --max_idle_secs=900)
 build_flags=(--config=fuzz --symlink_prefix=/)
 
 if [ "$#" -gt 0 ]; then
