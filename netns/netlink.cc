@@ -309,6 +309,28 @@ class NetlinkInspector final : public Inspector {
     return absl::OkStatus();
   }
 
+  absl::Status DeleteAddress(absl::string_view ifname, absl::string_view cidr) {
+    absl::MutexLock lock(&mu_);
+    OCICNI_ASSIGN_OR_RETURN(LinkPtr link, GetLink(ifname));
+    OCICNI_ASSIGN_OR_RETURN(NlAddrPtr local, Parse(cidr, AF_UNSPEC));
+    AddrPtr addr(rtnl_addr_alloc());
+    if (addr == nullptr) {
+      return absl::ResourceExhaustedError("rtnl_addr_alloc");
+    }
+    rtnl_addr_set_ifindex(addr.get(), rtnl_link_get_ifindex(link.get()));
+    int err = rtnl_addr_set_local(addr.get(), local.get());
+    if (err < 0) {
+      return NlError(err, absl::StrCat("address ", cidr));
+    }
+    rtnl_addr_set_prefixlen(addr.get(), nl_addr_get_prefixlen(local.get()));
+    err = rtnl_addr_delete(sock_.get(), addr.get(), 0);
+    if (err < 0) {
+      return NlError(err,
+                     Context(absl::StrCat("delete ", cidr, " from ", ifname)));
+    }
+    return absl::OkStatus();
+  }
+
   absl::Status AddRoute(absl::string_view dst_cidr, absl::string_view gateway,
                         absl::string_view ifname) {
     absl::MutexLock lock(&mu_);
@@ -472,6 +494,12 @@ absl::Status AddAddressForTest(const NetNS& ns, absl::string_view ifname,
                                absl::string_view cidr) {
   OCICNI_ASSIGN_OR_RETURN(std::unique_ptr<NetlinkInspector> nl, OpenIn(ns));
   return nl->AddAddress(ifname, cidr);
+}
+
+absl::Status DeleteAddressForTest(const NetNS& ns, absl::string_view ifname,
+                                  absl::string_view cidr) {
+  OCICNI_ASSIGN_OR_RETURN(std::unique_ptr<NetlinkInspector> nl, OpenIn(ns));
+  return nl->DeleteAddress(ifname, cidr);
 }
 
 absl::Status AddRouteForTest(const NetNS& ns, absl::string_view dst_cidr,

@@ -71,6 +71,13 @@ absl::Status SetLinkUpForTest(const NetNS& ns, absl::string_view name);
 absl::Status AddAddressForTest(const NetNS& ns, absl::string_view ifname,
                                absl::string_view cidr);
 
+// DeleteAddressForTest removes `cidr` from link `ifname` in `ns`, as if
+// someone changed the pod's network behind the runtime's back. kNotFound
+// when there is no link `ifname`; an error naming `cidr` when the link does
+// not have that address.
+absl::Status DeleteAddressForTest(const NetNS& ns, absl::string_view ifname,
+                                  absl::string_view cidr);
+
 // AddRouteForTest adds a main-table route to `dst_cidr` ("0.0.0.0/0")
 // through link `ifname`, via `gateway` unless it is empty.
 absl::Status AddRouteForTest(const NetNS& ns, absl::string_view dst_cidr,

@@ -248,6 +248,25 @@ TEST_F(NetlinkTest, LocalRoutesAreNotListed) {
   }
 }
 
+TEST_F(NetlinkTest, DeleteAddressRemovesOnlyThatAddress) {
+  AddEth0();
+  OCICNI_ASSERT_OK(DeleteAddressForTest(pod(), "eth0", "10.20.0.2/24"));
+  std::unique_ptr<Inspector> inspector = Open(pod());
+  ASSERT_NE(inspector, nullptr);
+  absl::StatusOr<std::vector<Address>> addrs = inspector->Addresses();
+  ASSERT_TRUE(addrs.ok()) << addrs.status();
+  std::vector<std::string> eth0;
+  for (const Address& a : *addrs) {
+    if (a.ifname == "eth0" && a.scope == 0) eth0.push_back(a.address);
+  }
+  EXPECT_THAT(eth0, ::testing::ElementsAre("fd00:20::2"));
+  absl::Status again = DeleteAddressForTest(pod(), "eth0", "10.20.0.2/24");
+  EXPECT_FALSE(again.ok());
+  EXPECT_THAT(std::string(again.message()), HasSubstr("10.20.0.2/24"));
+  EXPECT_THAT(DeleteAddressForTest(pod(), "nope0", "10.20.0.2/24"),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("nope0")));
+}
+
 TEST_F(NetlinkTest, HelperErrors) {
   EXPECT_THAT(
       AddAddressForTest(pod(), "lo", "not-an-ip"),

@@ -86,6 +86,16 @@ struct Options {
   // Bring `lo` up inside the pod's namespace during SetUpPod (what runtimes
   // otherwise use the loopback plugin for).
   bool bring_up_loopback = true;
+  // Checks of plugins while the configuration loads. kNone trusts the
+  // configuration. kBinaries requires every plugin type of a network to
+  // resolve to a binary in the plugin dirs; kVersions also asks each binary
+  // (CNI VERSION, bounded by `validation_timeout`) whether it supports the
+  // network's cniVersion. A network failing the check is invalid (never the
+  // default; SetUpPod on it fails before anything runs), and the plugin dirs
+  // are watched too, so it becomes valid once its binary arrives.
+  enum class PluginValidation { kNone, kBinaries, kVersions };
+  PluginValidation plugin_validation = PluginValidation::kNone;
+  absl::Duration validation_timeout = absl::Seconds(5);
 };
 
 // NetAttachment names one network of a pod and the interface it gets.
@@ -196,8 +206,10 @@ class CNIPlugin {
   // SetUpPod attaches the pod to its networks in order (ADD of each chain)
   // and returns one result per network. When a network fails, the networks
   // already attached and the failing one are torn down again (DEL, in
-  // reverse) under a fresh deadline as long as the call's own, and the error
-  // says whether that rollback succeeded. Blocks while plugins run.
+  // reverse) under a fresh deadline as long as the call's own; unlike
+  // TearDownPod, the rollback goes on past a plugin whose DEL fails, so the
+  // others still release what they hold. The error says whether that
+  // rollback succeeded. Blocks while plugins run.
   virtual absl::StatusOr<std::vector<NetResult>> SetUpPod(
       const PodNetwork& pod, const CallOptions& options = {}) = 0;
 

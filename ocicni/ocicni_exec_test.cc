@@ -98,12 +98,16 @@ class OcicniExecTest : public ::testing::Test {
     }
   }
 
-  void Start() {
+  static Options NoWatch() {
     Options options;
+    options.watch = false;
+    return options;
+  }
+
+  void Start(Options options = NoWatch()) {
     options.conf_dirs = {conf_dir_};
     options.plugin_dirs = {root_ + "/empty", bin_dir_};
     options.cache_dir = cache_dir_;
-    options.watch = false;
     internal::Deps deps;
     deps.netns_ops = std::make_unique<testutil::FakeNetnsOps>();
     deps.inherited_cni_args = "";
@@ -230,6 +234,49 @@ TEST_F(OcicniExecTest, GoLibcniCacheDrivesStatusAndTeardown) {
       R"({"portMappings":[{"containerPort":80,"hostPort":18080,"protocol":"tcp"}]})");
   EXPECT_THAT(types::WriteJson(calls[3].conf.fields().at("prevResult")),
               HasSubstr("10.250.0.2/24"));
+}
+
+TEST_F(OcicniExecTest, ValidationRejectsMissingBinariesAndUnsupportedVersions) {
+  // portmap answers VERSION with old versions only.
+  WriteFile(bin_dir_ + "/portmap.fake.json",
+            R"({"supportedVersions":["0.3.1","0.4.0"]})");
+  WriteFile(
+      conf_dir_ + "/00-missing.conflist",
+      R"({"cniVersion":"1.0.0","name":"missing","plugins":[{"type":"bridge"},{"type":"late"}]})");
+  WriteFile(
+      conf_dir_ + "/01-old.conflist",
+      R"({"cniVersion":"1.0.0","name":"old","plugins":[{"type":"portmap"}]})");
+  WriteFile(
+      conf_dir_ + "/02-good.conflist",
+      R"({"cniVersion":"0.4.0","name":"good","plugins":[{"type":"bridge"},{"type":"portmap"}]})");
+  Options options;
+  options.watch = true;
+  options.plugin_validation = Options::PluginValidation::kVersions;
+  Start(options);
+  EXPECT_EQ(plugin_->GetDefaultNetworkName(), "good");
+
+  PodNetwork pod;
+  pod.id = "v1";
+  pod.networks = {{"old", ""}};
+  auto r = plugin_->SetUpPod(pod);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(r.status().message()),
+              HasSubstr("does not support cniVersion 1.0.0"));
+  pod.networks = {{"missing", ""}};
+  r = plugin_->SetUpPod(pod);
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("\"late\""));
+
+  // The binary arrives: the plugin dirs are watched, the network turns valid.
+  ASSERT_TRUE(
+      testutil::InstallPlugin(testutil::FakePluginPath(), bin_dir_, "late")
+          .ok());
+  absl::Time limit = absl::Now() + absl::Seconds(10);
+  do {
+    r = plugin_->SetUpPod(pod);
+    if (r.ok()) break;
+    absl::SleepFor(absl::Milliseconds(20));
+  } while (absl::Now() < limit);
+  EXPECT_TRUE(r.ok()) << r.status();
 }
 
 TEST_F(OcicniExecTest, OurCacheFileHasLibcnisKeysInItsOrder) {

@@ -145,6 +145,11 @@ class OcicniTest : public ::testing::Test {
     failures_[type_command] = std::move(status);
   }
 
+  void Heal(const std::string& type_command) {
+    absl::MutexLock lock(&mu_);
+    failures_.erase(type_command);
+  }
+
   std::vector<Call> Calls() {
     absl::MutexLock lock(&mu_);
     return calls_;
@@ -421,6 +426,51 @@ TEST_F(OcicniTest, FailedRollbackIsReported) {
   auto r = plugin_->SetUpPod(Pod());
   EXPECT_THAT(std::string(r.status().message()),
               HasSubstr("rollback failed: CNI plugin \"bridge\" DEL broke"));
+}
+
+// A plugin that fails ADD often fails DEL the same way (its config is bad).
+// The rollback still gives every other plugin of that chain its DEL, so
+// what they allocated (an address, a veth) is released: nothing is cached,
+// so no later TearDownPod could do better.
+TEST_F(OcicniTest, RollbackGoesOnPastAFailingDel) {
+  AddConf(
+      "10-a.conflist",
+      R"({"cniVersion":"1.0.0","name":"a","plugins":[{"type":"bridge"},{"type":"tuning"}]})");
+  AddConf(
+      "20-b.conflist",
+      R"({"cniVersion":"1.0.0","name":"b","plugins":[{"type":"ptp"},{"type":"bandwidth"},{"type":"firewall"}]})");
+  Start();
+  Fail("bandwidth/ADD", absl::InvalidArgumentError("bandwidth: bad config"));
+  Fail("bandwidth/DEL", absl::InvalidArgumentError("bandwidth: bad config"));
+  PodNetwork pod = Pod();
+  pod.networks = {{"a", ""}, {"b", ""}};
+  auto r = plugin_->SetUpPod(pod);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(r.status().message()),
+              HasSubstr("rollback failed: bandwidth: bad config"));
+  EXPECT_EQ(FailureOf(r.status())->plugin, "bandwidth");
+  EXPECT_THAT(
+      CallSummary(),
+      ElementsAre("ADD a/bridge eth0", "ADD a/tuning eth0", "ADD b/ptp eth1",
+                  "ADD b/bandwidth eth1", "DEL b/firewall eth1",
+                  "DEL b/bandwidth eth1", "DEL b/ptp eth1", "DEL a/tuning eth0",
+                  "DEL a/bridge eth0"));
+  EXPECT_TRUE(CacheFiles().empty());
+
+  // TearDownPod keeps libcni's rule: stop at the first failing plugin and
+  // keep the cache for a retry.
+  ClearCalls();
+  Heal("bandwidth/ADD");
+  ASSERT_TRUE(plugin_->SetUpPod(pod).ok());
+  ClearCalls();
+  EXPECT_FALSE(plugin_->TearDownPod(pod).ok());
+  EXPECT_THAT(CallSummary(),
+              ElementsAre("DEL b/firewall eth1", "DEL b/bandwidth eth1",
+                          "DEL a/tuning eth0", "DEL a/bridge eth0"));
+  EXPECT_THAT(CacheFiles(), ElementsAre("b-pod1-eth1"));
+  Heal("bandwidth/DEL");
+  ASSERT_TRUE(plugin_->TearDownPod(pod).ok());
 }
 
 TEST_F(OcicniTest, RollbackGetsAFreshDeadline) {

@@ -20,6 +20,7 @@
 #include "exec/plugin_invoker.h"
 #include "glog/logging.h"
 #include "ocicni/failure.h"
+#include "ocicni/plugin_validator.h"
 #include "ocicni/pod_locks.h"
 #include "ocicni/result_cache.h"
 #include "types/json.h"
@@ -126,12 +127,13 @@ std::string JoinArgs(const ArgPairs& pairs) {
 class CniPluginImpl final : public CNIPlugin {
  public:
   CniPluginImpl(Options options, Deps deps,
-                std::unique_ptr<config::ConfigStore> store,
+                std::unique_ptr<PluginValidator> validator,
                 ArgPairs inherited_args)
       : options_(std::move(options)),
         invoker_(std::move(deps.invoker)),
         netns_ops_(std::move(deps.netns_ops)),
-        store_(std::move(store)),
+        validator_(std::move(validator)),
+        store_(MakeStore(options_, validator_.get(), std::move(deps.watcher))),
         cache_(options_.cache_dir, options_.durable_cache),
         inherited_args_(std::move(inherited_args)) {}
 
@@ -167,6 +169,25 @@ class CniPluginImpl final : public CNIPlugin {
   }
 
  private:
+  static std::unique_ptr<config::ConfigStore> MakeStore(
+      const Options& options, PluginValidator* validator,
+      std::unique_ptr<config::DirWatcher> watcher) {
+    config::ConfigStoreOptions store_options;
+    store_options.conf_dirs = options.conf_dirs;
+    store_options.load.default_network = options.default_network;
+    store_options.watch = options.watch;
+    if (validator != nullptr) {
+      store_options.load.validator = validator->AsNetworkValidator();
+      // A configuration may arrive before its plugin binary.
+      store_options.extra_watch_dirs = options.plugin_dirs;
+    }
+    if (watcher != nullptr) {
+      return std::make_unique<config::ConfigStore>(std::move(store_options),
+                                                   std::move(watcher));
+    }
+    return std::make_unique<config::ConfigStore>(std::move(store_options));
+  }
+
   absl::Status CheckRunning() const {
     if (shut_down_.load()) {
       return absl::FailedPreconditionError("ocicni: the plugin is shut down");
@@ -200,11 +221,21 @@ class CniPluginImpl final : public CNIPlugin {
                                        const Target& target,
                                        absl::Time deadline);
 
+  // DelMode says what DelNetwork does when a plugin's DEL fails.
+  enum class DelMode {
+    // Stop there and keep the cache entry for a retry (libcni's rule).
+    kStopAtFirstError,
+    // Go on with the remaining plugins and report every error: the rollback
+    // of a failed ADD, which has no cache entry to retry from.
+    kBestEffort,
+  };
+
   // DelNetwork runs DEL of one attachment, from its cached configuration
   // when there is one (else `target.conf`), and removes the cache entry on
   // success.
   absl::Status DelNetwork(const PodNetwork& pod, const Target& target,
-                          absl::Time deadline);
+                          absl::Time deadline,
+                          DelMode mode = DelMode::kStopAtFirstError);
 
   // ReadCache reads an attachment's cache entry; a corrupt entry is removed
   // and reported as absent.
@@ -228,6 +259,8 @@ class CniPluginImpl final : public CNIPlugin {
   const Options options_;
   const std::unique_ptr<exec::Invoker> invoker_;
   const std::unique_ptr<NetnsOps> netns_ops_;
+  // Used by store_'s loads: declared (so destroyed) before store_.
+  const std::unique_ptr<PluginValidator> validator_;
   const std::unique_ptr<config::ConfigStore> store_;
   const ResultCache cache_;
   const ArgPairs inherited_args_;
@@ -266,11 +299,8 @@ absl::StatusOr<std::vector<Target>> CniPluginImpl::ResolveTargets(
     }
     t.conf = snapshot.Find(a.name);
     if (t.conf == nullptr && require_config) {
-      return absl::NotFoundError(
-          absl::StrCat("network \"", a.name,
-                       "\" is not loaded (no valid "
-                       "configuration of that name in ",
-                       absl::StrJoin(options_.conf_dirs, ", "), ")"));
+      // Says why: the rejection of the file defining it, if there is one.
+      return WithFailure(snapshot.Get(a.name).status(), a.name, "");
     }
     auto rc = pod.runtime_config.find(a.name);
     if (rc != pod.runtime_config.end()) t.runtime = rc->second;
@@ -427,7 +457,7 @@ std::optional<types::Result> CniPluginImpl::CachedResult(
 
 absl::Status CniPluginImpl::DelNetwork(const PodNetwork& pod,
                                        const Target& target,
-                                       absl::Time deadline) {
+                                       absl::Time deadline, DelMode mode) {
   std::optional<types::DecodedCacheFile> cached =
       ReadCache(target.network, pod.id, target.ifname);
   const bool have_cache = cached.has_value() && !cached->legacy;
@@ -486,17 +516,22 @@ absl::Status CniPluginImpl::DelNetwork(const PodNetwork& pod,
   std::string netns = pod.netns;
   if (!netns.empty() && ::access(netns.c_str(), F_OK) != 0) netns.clear();
 
+  std::vector<absl::Status> errors;
   for (auto it = conf->plugins.rbegin(); it != conf->plugins.rend(); ++it) {
     absl::StatusOr<std::string> request = types::BuildPluginRequest(
         it->conf, conf->name, conf->cni_version, prev ? &*prev : nullptr, caps);
-    if (!request.ok())
-      return WithFailure(request.status(), conf->name, it->type);
-    absl::StatusOr<std::string> output = invoker_->Invoke(
-        MakeRequest(exec::Command::kDel, *conf, *it, pod.id, netns,
-                    target.ifname, cni_args, *std::move(request), deadline));
-    // The cache entry stays, so that a retry has what it needs.
-    if (!output.ok()) return WithFailure(output.status(), conf->name, it->type);
+    absl::StatusOr<std::string> output =
+        request.ok()
+            ? invoker_->Invoke(MakeRequest(
+                  exec::Command::kDel, *conf, *it, pod.id, netns, target.ifname,
+                  cni_args, *std::move(request), deadline))
+            : request.status();
+    if (output.ok()) continue;
+    errors.push_back(WithFailure(output.status(), conf->name, it->type));
+    if (mode == DelMode::kStopAtFirstError) break;
   }
+  // On failure the cache entry stays, so that a retry has what it needs.
+  if (!errors.empty()) return Aggregate(errors);
   absl::Status removed = cache_.Remove(target.network, pod.id, target.ifname);
   if (!removed.ok()) return WithFailure(removed, conf->name, "");
   return absl::OkStatus();
@@ -544,7 +579,8 @@ absl::StatusOr<std::vector<NetResult>> CniPluginImpl::SetUpPod(
     const absl::Time rollback_deadline = absl::Now() + (deadline - start);
     std::vector<absl::Status> rollback_errors;
     for (size_t j = k + 1; j-- > 0;) {
-      absl::Status del = DelNetwork(pod, targets[j], rollback_deadline);
+      absl::Status del =
+          DelNetwork(pod, targets[j], rollback_deadline, DelMode::kBestEffort);
       if (!del.ok()) rollback_errors.push_back(del);
     }
     std::string note = rollback_errors.empty()
@@ -887,18 +923,19 @@ absl::StatusOr<std::unique_ptr<CNIPlugin>> NewPlugin(const Options& options,
   }
   if (deps.netns_ops == nullptr) deps.netns_ops = NewNetnsOps();
 
-  config::ConfigStoreOptions store_options;
-  store_options.conf_dirs = options.conf_dirs;
-  store_options.load.default_network = options.default_network;
-  store_options.watch = options.watch;
-  std::unique_ptr<config::ConfigStore> store =
-      deps.watcher != nullptr
-          ? std::make_unique<config::ConfigStore>(std::move(store_options),
-                                                  std::move(deps.watcher))
-          : std::make_unique<config::ConfigStore>(std::move(store_options));
+  std::unique_ptr<PluginValidator> validator;
+  if (options.plugin_validation != Options::PluginValidation::kNone) {
+    exec::FindOptions find;
+    if (!options.vendor_prefix.empty())
+      find.vendor_prefix = options.vendor_prefix;
+    validator = std::make_unique<PluginValidator>(
+        deps.invoker.get(), options.plugin_dirs, std::move(find),
+        options.plugin_validation == Options::PluginValidation::kVersions,
+        options.validation_timeout);
+  }
   ArgPairs inherited = InheritedArgs(deps.inherited_cni_args);
   return std::unique_ptr<CNIPlugin>(new CniPluginImpl(
-      options, std::move(deps), std::move(store), std::move(inherited)));
+      options, std::move(deps), std::move(validator), std::move(inherited)));
 }
 
 }  // namespace ocicni::internal

@@ -154,7 +154,14 @@ absl::Status ResultCache::Remove(absl::string_view network,
       std::string path,
       types::CacheFilePath(dir_, network, container_id, ifname));
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
-    return ErrnoToStatus(errno, absl::StrCat("remove ", path));
+    const int unlink_errno = errno;
+    // A read-only file system answers EROFS even for a name that is not
+    // there: no entry is no entry.
+    struct stat st;
+    if (::lstat(path.c_str(), &st) != 0 && errno == ENOENT) {
+      return absl::OkStatus();
+    }
+    return ErrnoToStatus(unlink_errno, absl::StrCat("remove ", path));
   }
   return absl::OkStatus();
 }

@@ -20,6 +20,8 @@ PACKAGES=(
   libbenchmark-dev
   # Real CNI plugins for integration tests and the demo (/usr/lib/cni).
   containernetworking-plugins
+  # iptables for the portmap plugin in the integration suite (integration/).
+  iptables
   # unshare/mount/nsenter used by tests to build their own sandboxes.
   util-linux
   # Formatting and linting (see README).

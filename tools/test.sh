@@ -37,9 +37,9 @@ done
 
 # A runtime repository depending on //ocicni through deps.bzl: the example
 # consumer workspace builds against this checkout and runs its test.
-echo "=== examples/consumer: bazel test //... (a workspace depending on @ocicni)"
+echo "=== examples/consumer: bazel test //:all (a workspace depending on @ocicni)"
 log=$(mktemp)
-(cd examples/consumer && bazel test //... --test_summary=short 2>&1; s=$?; bazel shutdown; exit $s) | tee "$log"
+(cd examples/consumer && bazel test //:all --test_summary=short 2>&1; s=$?; bazel shutdown; exit $s) | tee "$log"
 status=${PIPESTATUS[0]}
 p=$(grep -cE '^//[^ ]+ +(\(cached\) )?PASSED' "$log")
 rm -f "$log"
