@@ -27,6 +27,12 @@ PACKAGES=(
   # Formatting and linting (see README).
   clang-format
   clang-tidy
+  # Fuzzing (tools/fuzz.sh): clang, its libFuzzer and sanitizer runtimes,
+  # and llvm-symbolizer for readable crash stacks.
+  clang-14
+  libclang-rt-14-dev
+  lld-14
+  llvm-14
 )
 
 missing=()

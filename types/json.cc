@@ -74,6 +74,10 @@ void AppendNumber(double d, std::string* out) {
     out->append("null");
     return;
   }
+  // Negative zero is written as 0: the parser reads "-0" back as +0 (as an
+  // integer), so "-0" would not survive a round trip and the output would
+  // not be canonical. The sign of zero means nothing in CNI data.
+  if (d == 0) d = 0;
   char buf[64];
   std::to_chars_result r;
   if (d == std::trunc(d) && std::fabs(d) < 1e21) {

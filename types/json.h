@@ -2,11 +2,11 @@
 //
 // Parsing uses protobuf's JSON utilities; no hand-written parser. They reject
 // duplicate keys and trailing garbage; they tolerate a trailing comma in an
-// array or object. Writing goes
-// through one canonical writer so that the same input always gives the same
-// bytes: object keys sorted byte-wise at every level, no insignificant
-// whitespace, numbers in their shortest round-trip form, and the same string
-// escaping as Go's encoding/json (so what plugins receive matches libcni).
+// array or object. Writing goes through one canonical writer so that the
+// same input always gives the same bytes: object keys sorted byte-wise at
+// every level, no insignificant whitespace, numbers in their shortest
+// round-trip form (negative zero as 0), and the same string escaping as Go's
+// encoding/json (so what plugins receive matches libcni).
 //
 //   OCICNI_ASSIGN_OR_RETURN(google::protobuf::Value conf,
 //                           ParseJson(bytes, "/etc/cni/net.d/10-a.conflist"));

@@ -35,6 +35,18 @@ TEST(Json, NumbersLikeGo) {
   EXPECT_EQ(WriteJson(*v), "[0,1,-7,1500,2.5,1e+21,0.1,4294967295]");
 }
 
+// Found by fuzz/json_fuzzer: -0.0 was written as "-0", which parses back
+// as +0, so writing was not a fixed point.
+TEST(Json, NegativeZeroIsWrittenAsZero) {
+  auto v = ParseJson(R"([-0,-0.0,-0e-7,0])", "n");
+  ASSERT_TRUE(v.ok()) << v.status();
+  const std::string written = WriteJson(*v);
+  EXPECT_EQ(written, "[0,0,0,0]");
+  auto again = ParseJson(written, "again");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(WriteJson(*again), written);
+}
+
 TEST(Json, StringsEscapedLikeGo) {
   auto v = ParseJson(R"(["a\"b\\c\n\t\u0001<>&é\u2028"])", "s");
   ASSERT_TRUE(v.ok()) << v.status();
