@@ -2,7 +2,8 @@
 # Runs the whole test suite from a fresh machine: installs what is missing
 # (tools/setup.sh), then `bazel test //...`, then the example consumer
 # workspace (examples/consumer). Under CI (CI=true) the suite also runs under
-# AddressSanitizer and UndefinedBehaviorSanitizer.
+# AddressSanitizer and UndefinedBehaviorSanitizer, and every fuzzer runs
+# briefly (tools/fuzz.sh).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -47,6 +48,17 @@ passed=$((passed + p))
 if [ "$status" -ne 0 ]; then
   rc=$status
   failed=$((failed + 1))
+fi
+
+# Under CI: every fuzzer briefly (clang, ASan, UBSan; tools/fuzz.sh).
+if [ "${CI:-}" = "true" ] || [ "${OCICNI_SANITIZERS:-}" = "1" ]; then
+  echo "=== tools/fuzz.sh ${OCICNI_FUZZ_SECONDS:-15} (every fuzzer)"
+  if bash tools/fuzz.sh "${OCICNI_FUZZ_SECONDS:-15}"; then
+    passed=$((passed + 1))
+  else
+    rc=1
+    failed=$((failed + 1))
+  fi
 fi
 
 echo "tests: ${passed} passed, ${failed} failed"
