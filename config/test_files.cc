@@ -27,64 +27,6 @@ std::string MakeTempDir(absl::string_view prefix) {
   return tmpl;
 }
 
-void MakeDir(const std::string& path) {
-  if (mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) {
-    ADD_FAILURE() << "mkdir " << path << ": " << std::strerror(errno);
-  }
-}
-
-void WriteFile(const std::string& path, absl::string_view contents) {
-  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    ADD_FAILURE() << "open " << path << ": " << std::strerror(errno);
-    return;
-  }
-  while (!contents.empty()) {
-    ssize_t n = write(fd, contents.data(), contents.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      ADD_FAILURE() << "write " << path << ": " << std::strerror(errno);
-      break;
-    }
-    contents.remove_prefix(static_cast<size_t>(n));
-  }
-  close(fd);
-}
-
-void WriteFileAtomically(const std::string& path, absl::string_view contents) {
-  static std::atomic<int> counter{0};
-  size_t slash = path.rfind('/');
-  std::string tmp =
-      absl::StrCat(path.substr(0, slash + 1), ".tmp-", counter.fetch_add(1),
-                   "-", path.substr(slash + 1), "~");
-  WriteFile(tmp, contents);
-  if (rename(tmp.c_str(), path.c_str()) != 0) {
-    ADD_FAILURE() << "rename " << tmp << " " << path << ": "
-                  << std::strerror(errno);
-  }
-}
-
-void RemoveAll(const std::string& path) {
-  nftw(
-      path.c_str(),
-      [](const char* p, const struct stat*, int, struct FTW*) {
-        if (remove(p) != 0) {
-          ADD_FAILURE() << "remove " << p << ": " << std::strerror(errno);
-        }
-        return 0;
-      },
-      16, FTW_DEPTH | FTW_PHYS);
-}
-
-bool WaitFor(const std::function<bool()>& condition, absl::Duration timeout) {
-  absl::Time deadline = absl::Now() + timeout;
-  while (!condition()) {
-    if (absl::Now() > deadline) return false;
-    absl::SleepFor(absl::Milliseconds(2));
-  }
-  return true;
-}
-
 std::string ConfList(absl::string_view name, absl::string_view type) {
   return absl::StrCat(R"({"cniVersion":"1.0.0","name":")", name,
                       R"(","plugins":[{"type":")", type, R"("}]})");

@@ -15,6 +15,7 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "testing/files.h"
 
 namespace ocicni::config::testfiles {
 
@@ -22,23 +23,12 @@ namespace ocicni::config::testfiles {
 // (or /tmp) whose name starts with `prefix`.
 std::string MakeTempDir(absl::string_view prefix);
 
-// MakeDir creates `path` (mode 0755); it may exist already.
-void MakeDir(const std::string& path);
-
-// WriteFile creates or truncates `path` and writes `contents`.
-void WriteFile(const std::string& path, absl::string_view contents);
-
-// WriteFileAtomically writes `contents` to a hidden temporary file next to
-// `path` and renames it over `path`.
-void WriteFileAtomically(const std::string& path, absl::string_view contents);
-
-// RemoveAll removes `path` and everything under it; missing is fine.
-void RemoveAll(const std::string& path);
-
-// WaitFor polls `condition` every few milliseconds until it holds or
-// `timeout` passes; returns whether it held. The timeout only catches hangs.
-bool WaitFor(const std::function<bool()>& condition,
-             absl::Duration timeout = absl::Seconds(10));
+// The generic file helpers, shared with the other packages' tests.
+using ::ocicni::testutil::MakeDir;
+using ::ocicni::testutil::RemoveAll;
+using ::ocicni::testutil::WaitFor;
+using ::ocicni::testutil::WriteFile;
+using ::ocicni::testutil::WriteFileAtomically;
 
 // ConfList returns a valid network configuration list named `name` with one
 // plugin of `type` at cniVersion 1.0.0.

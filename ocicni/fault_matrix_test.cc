@@ -28,6 +28,7 @@
 #include "ocicni/ocicni.h"
 #include "ocicni/plugin_impl.h"
 #include "testing/fake_netns_ops.h"
+#include "testing/files.h"
 #include "testing/runfiles.h"
 
 namespace ocicni {
@@ -36,16 +37,8 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void WriteFile(const std::string& path, const std::string& data) {
-  std::ofstream(path, std::ios::binary) << data;
-}
+using ::ocicni::testutil::ReadFile;
+using ::ocicni::testutil::WriteFile;
 
 std::set<std::string>* tree_sink = nullptr;
 int AddPath(const char* path, const struct stat*, int, struct FTW*) {
@@ -405,7 +398,17 @@ TEST_F(FaultMatrixTest, CacheDirFullOrReadOnly) {
   Start();
   // Fill the file system.
   mkdir((cache_dir_ + "/results").c_str(), 0700);
-  WriteFile(cache_dir_ + "/filler", std::string(256 << 10, 'x'));
+  {
+    // Write until the file system says it is full.
+    int filler =
+        open((cache_dir_ + "/filler").c_str(), O_CREAT | O_WRONLY, 0600);
+    ASSERT_GE(filler, 0);
+    const std::string chunk(4096, 'x');
+    while (write(filler, chunk.data(), chunk.size()) > 0) {
+    }
+    EXPECT_EQ(errno, ENOSPC);
+    close(filler);
+  }
   auto r = plugin_->SetUpPod(Pod());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted)
       << r.status();

@@ -17,6 +17,7 @@
 #include "ocicni/ocicni.h"
 #include "ocicni/plugin_impl.h"
 #include "testing/fake_netns_ops.h"
+#include "testing/files.h"
 #include "testing/runfiles.h"
 #include "types/json.h"
 
@@ -26,16 +27,8 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void WriteFile(const std::string& path, const std::string& data) {
-  std::ofstream(path, std::ios::binary) << data;
-}
+using ::ocicni::testutil::ReadFile;
+using ::ocicni::testutil::WriteFile;
 
 // One recorded plugin invocation.
 struct Invocation {

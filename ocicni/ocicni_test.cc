@@ -24,6 +24,7 @@
 #include "ocicni/plugin_impl.h"
 #include "testing/fake_invoker.h"
 #include "testing/fake_netns_ops.h"
+#include "testing/files.h"
 #include "testing/runfiles.h"
 #include "types/cache.h"
 #include "types/json.h"
@@ -35,16 +36,8 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::UnorderedElementsAre;
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void WriteFile(const std::string& path, const std::string& data) {
-  std::ofstream(path, std::ios::binary) << data;
-}
+using ::ocicni::testutil::ReadFile;
+using ::ocicni::testutil::WriteFile;
 
 google::protobuf::Struct Obj(absl::string_view json) {
   auto s = types::ParseJsonObject(json, "test");

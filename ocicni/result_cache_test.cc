@@ -8,21 +8,14 @@
 #include <sstream>
 
 #include "gtest/gtest.h"
+#include "testing/files.h"
 #include "types/json.h"
 
 namespace ocicni {
 namespace {
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void WriteFile(const std::string& path, const std::string& data) {
-  std::ofstream(path, std::ios::binary) << data;
-}
+using ::ocicni::testutil::ReadFile;
+using ::ocicni::testutil::WriteFile;
 
 std::string Testdata(const std::string& name) {
   return std::string(getenv("TEST_SRCDIR")) + "/ocicni/types/testdata/" + name;

@@ -27,6 +27,7 @@
 #include "gtest/gtest.h"
 #include "ocicni/plugin_impl.h"
 #include "testing/fake_netns_ops.h"
+#include "testing/files.h"
 #include "testing/runfiles.h"
 #include "tools/ocicnictl/args.h"
 #include "types/json.h"
@@ -41,16 +42,8 @@ using ::testing::StartsWith;
 
 constexpr char kGoldenDir[] = "tools/testdata/ocicnictl";
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void WriteFile(const std::string& path, const std::string& data) {
-  std::ofstream(path, std::ios::binary) << data;
-}
+using ::ocicni::testutil::ReadFile;
+using ::ocicni::testutil::WriteFile;
 
 // Quote renders one argument as a shell would need it.
 std::string Quote(const std::string& arg) {

@@ -1,0 +1,93 @@
+#include "testing/files.h"
+
+#include <fcntl.h>
+#include <ftw.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+
+namespace ocicni::testutil {
+
+std::string ReadFile(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "";
+  std::string out;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  return out;
+}
+
+void MakeDir(const std::string& path) {
+  if (mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) {
+    ADD_FAILURE() << "mkdir " << path << ": " << std::strerror(errno);
+  }
+}
+
+void WriteFile(const std::string& path, absl::string_view contents) {
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    ADD_FAILURE() << "open " << path << ": " << std::strerror(errno);
+    return;
+  }
+  while (!contents.empty()) {
+    ssize_t n = write(fd, contents.data(), contents.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      ADD_FAILURE() << "write " << path << ": " << std::strerror(errno);
+      break;
+    }
+    contents.remove_prefix(static_cast<size_t>(n));
+  }
+  close(fd);
+}
+
+void WriteFileAtomically(const std::string& path, absl::string_view contents) {
+  static std::atomic<int> counter{0};
+  size_t slash = path.rfind('/');
+  std::string tmp =
+      absl::StrCat(path.substr(0, slash + 1), ".tmp-", counter.fetch_add(1),
+                   "-", path.substr(slash + 1), "~");
+  WriteFile(tmp, contents);
+  if (rename(tmp.c_str(), path.c_str()) != 0) {
+    ADD_FAILURE() << "rename " << tmp << " " << path << ": "
+                  << std::strerror(errno);
+  }
+}
+
+void RemoveAll(const std::string& path) {
+  nftw(
+      path.c_str(),
+      [](const char* p, const struct stat*, int, struct FTW*) {
+        if (remove(p) != 0) {
+          ADD_FAILURE() << "remove " << p << ": " << std::strerror(errno);
+        }
+        return 0;
+      },
+      16, FTW_DEPTH | FTW_PHYS);
+}
+
+bool WaitFor(const std::function<bool()>& condition, absl::Duration timeout) {
+  absl::Time deadline = absl::Now() + timeout;
+  while (!condition()) {
+    if (absl::Now() > deadline) return false;
+    absl::SleepFor(absl::Milliseconds(2));
+  }
+  return true;
+}
+
+}  // namespace ocicni::testutil
