@@ -80,8 +80,11 @@ struct Options {
   absl::Duration default_timeout = absl::Seconds(60);
   // When set, <prefix>/opt/<type>/bin is searched first for each plugin.
   std::string vendor_prefix;
-  // fsync cache files before renaming them into place (a power loss cannot
-  // leave a 0-byte entry). Costs a disk flush per attachment.
+  // Flush each cache entry (its data and its directory entry) before the
+  // call that wrote it returns: an attachment SetUpPod reported survives a
+  // power loss. The two flushes run concurrently (about one disk flush of
+  // latency per attachment); an entry cut short by a power loss during the
+  // call does not decode and is treated as absent.
   bool durable_cache = true;
   // Bring `lo` up inside the pod's namespace during SetUpPod (what runtimes
   // otherwise use the loopback plugin for).

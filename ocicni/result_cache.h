@@ -11,7 +11,9 @@
 //
 // Writes go to a temporary file in the same directory that is renamed over
 // the entry, so a reader never sees half a file; with `durable` (the default)
-// the file and the directory are fsync'ed before Write returns. Every name is
+// the file and the directory are fsync'ed (concurrently) before Write
+// returns. An entry torn by a power loss during a Write does not decode, and
+// the library then treats it as absent. Every name is
 // validated (types::CacheFilePath), so no value can address a file outside
 // the results directory.
 //
