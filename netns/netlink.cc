@@ -435,13 +435,9 @@ bool Ipv6EnabledOnLoHere() {
 }
 
 // OpenIn returns a NetlinkInspector whose socket was opened inside `ns`.
-// With `ipv6_on_lo`, the same thread also reads whether IPv6 is enabled on
-// lo there.
-absl::StatusOr<std::unique_ptr<NetlinkInspector>> OpenIn(
-    const NetNS& ns, bool* ipv6_on_lo = nullptr) {
+absl::StatusOr<std::unique_ptr<NetlinkInspector>> OpenIn(const NetNS& ns) {
   OCICNI_ASSIGN_OR_RETURN(
-      SockPtr sock, RunIn(ns, [&ns, ipv6_on_lo]() -> absl::StatusOr<SockPtr> {
-        if (ipv6_on_lo != nullptr) *ipv6_on_lo = Ipv6EnabledOnLoHere();
+      SockPtr sock, RunIn(ns, [&ns]() -> absl::StatusOr<SockPtr> {
         SockPtr s(nl_socket_alloc());
         if (s == nullptr)
           return absl::ResourceExhaustedError("nl_socket_alloc");
@@ -472,10 +468,10 @@ absl::StatusOr<std::unique_ptr<Inspector>> OpenInspector(const NetNS& ns) {
 
 absl::Status BringUpLoopback(const NetNS& ns) {
   // One thread into the namespace, three netlink round trips: get lo, set
-  // it up, dump the addresses.
-  bool want_v6 = false;
-  OCICNI_ASSIGN_OR_RETURN(std::unique_ptr<NetlinkInspector> nl,
-                          OpenIn(ns, &want_v6));
+  // it up, dump the addresses. Whether IPv6 is enabled there (a /proc/sys
+  // lookup, whose cost grows with the number of namespaces on the host) is
+  // only asked when ::1 is missing.
+  OCICNI_ASSIGN_OR_RETURN(std::unique_ptr<NetlinkInspector> nl, OpenIn(ns));
   OCICNI_ASSIGN_OR_RETURN(Link lo, nl->SetUpAndGet("lo"));
   OCICNI_ASSIGN_OR_RETURN(auto found, nl->LoopbackAddresses(lo.index));
   if (!found.first) {
@@ -483,9 +479,12 @@ absl::Status BringUpLoopback(const NetNS& ns) {
         absl::StrCat("lo is up in network namespace ", ns.path(),
                      " but has no 127.0.0.1/8"));
   }
-  if (want_v6 && !found.second) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "lo is up in network namespace ", ns.path(), " but has no ::1/128"));
+  if (!found.second) {
+    OCICNI_ASSIGN_OR_RETURN(bool want_v6, RunIn(ns, Ipv6EnabledOnLoHere));
+    if (want_v6) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "lo is up in network namespace ", ns.path(), " but has no ::1/128"));
+    }
   }
   VLOG(1) << "loopback up in network namespace " << ns.path();
   return absl::OkStatus();
