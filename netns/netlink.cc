@@ -16,11 +16,11 @@
 #include <netlink/route/route.h>
 #include <netlink/socket.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <utility>
@@ -240,8 +240,16 @@ class NetlinkInspector final : public Inspector {
 
   // SetUp sets link `name` administratively up.
   absl::Status SetUp(absl::string_view name) {
+    return SetUpAndGet(name).status();
+  }
+
+  // SetUpAndGet sets link `name` administratively up (no request when it
+  // already is) and returns it as it was before.
+  absl::StatusOr<Link> SetUpAndGet(absl::string_view name) {
     absl::MutexLock lock(&mu_);
     OCICNI_ASSIGN_OR_RETURN(LinkPtr link, GetLink(name));
+    Link before = ToLink(link.get());
+    if (before.up) return before;
     LinkPtr change(rtnl_link_alloc());
     if (change == nullptr) {
       return absl::ResourceExhaustedError("rtnl_link_alloc");
@@ -251,7 +259,36 @@ class NetlinkInspector final : public Inspector {
     if (err < 0) {
       return NlError(err, Context(absl::StrCat("set ", name, " up")));
     }
-    return absl::OkStatus();
+    return before;
+  }
+
+  // LoopbackAddresses reports whether link `ifindex` has 127.0.0.1/8 and
+  // ::1/128 (one address dump; no link names).
+  absl::StatusOr<std::pair<bool, bool>> LoopbackAddresses(int ifindex) {
+    absl::MutexLock lock(&mu_);
+    nl_cache* raw = nullptr;
+    int err = rtnl_addr_alloc_cache(sock_.get(), &raw);
+    if (err < 0) {
+      return NlError(err, Context("list addresses"));
+    }
+    CachePtr cache(raw);
+    std::pair<bool, bool> found = {false, false};
+    for (nl_object* o = nl_cache_get_first(cache.get()); o != nullptr;
+         o = nl_cache_get_next(o)) {
+      auto* a = reinterpret_cast<rtnl_addr*>(o);
+      const nl_addr* local = rtnl_addr_get_local(a);
+      if (local == nullptr || rtnl_addr_get_ifindex(a) != ifindex) continue;
+      const int family = rtnl_addr_get_family(a);
+      const int prefix_len = static_cast<int>(rtnl_addr_get_prefixlen(a));
+      if (family == AF_INET && prefix_len == 8 &&
+          FormatIp(local) == "127.0.0.1") {
+        found.first = true;
+      } else if (family == AF_INET6 && prefix_len == 128 &&
+                 FormatIp(local) == "::1") {
+        found.second = true;
+      }
+    }
+    return found;
   }
 
   absl::Status AddVethPair(absl::string_view name, absl::string_view mac,
@@ -407,6 +444,18 @@ class NetlinkInspector final : public Inspector {
   const SockPtr sock_ ABSL_PT_GUARDED_BY(mu_);
 };
 
+// Ipv6EnabledOnLoHere reads net.ipv6.conf.lo.disable_ipv6 as the calling
+// thread's namespace sees it (/proc/sys/net follows the reading thread).
+bool Ipv6EnabledOnLoHere() {
+  int fd =
+      ::open("/proc/sys/net/ipv6/conf/lo/disable_ipv6", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;  // No file: no IPv6 in this kernel or namespace.
+  char c = '1';
+  const bool read_one = ::read(fd, &c, 1) == 1;
+  ::close(fd);
+  return read_one && c == '0';
+}
+
 // OpenIn returns a NetlinkInspector whose socket was opened inside `ns`.
 absl::StatusOr<std::unique_ptr<NetlinkInspector>> OpenIn(const NetNS& ns) {
   OCICNI_ASSIGN_OR_RETURN(
@@ -431,19 +480,6 @@ absl::StatusOr<std::unique_ptr<NetlinkInspector>> OpenIn(const NetNS& ns) {
   return std::make_unique<NetlinkInspector>(ns.path(), std::move(sock));
 }
 
-// Ipv6EnabledOnLo reads net.ipv6.conf.lo.disable_ipv6 as seen from inside
-// `ns` (/proc/sys/net follows the reading thread's namespace).
-absl::StatusOr<bool> Ipv6EnabledOnLo(const NetNS& ns) {
-  return RunIn(ns, [] {
-    std::ifstream in("/proc/sys/net/ipv6/conf/lo/disable_ipv6");
-    int disabled = 1;  // No file: no IPv6 in this kernel or namespace.
-    if (in) {
-      in >> disabled;
-    }
-    return disabled == 0;
-  });
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Inspector>> OpenInspector(const NetNS& ns) {
@@ -453,25 +489,24 @@ absl::StatusOr<std::unique_ptr<Inspector>> OpenInspector(const NetNS& ns) {
 }
 
 absl::Status BringUpLoopback(const NetNS& ns) {
+  // One thread into the namespace, three netlink round trips: get lo, set
+  // it up, dump the addresses. Whether IPv6 is enabled there (a /proc/sys
+  // lookup, whose cost grows with the number of namespaces on the host) is
+  // only asked when ::1 is missing.
   OCICNI_ASSIGN_OR_RETURN(std::unique_ptr<NetlinkInspector> nl, OpenIn(ns));
-  OCICNI_RETURN_IF_ERROR(nl->SetUp("lo"));
-  OCICNI_ASSIGN_OR_RETURN(bool want_v6, Ipv6EnabledOnLo(ns));
-  OCICNI_ASSIGN_OR_RETURN(Link lo, nl->LinkByName("lo"));
-  OCICNI_ASSIGN_OR_RETURN(std::vector<Address> addrs, nl->Addresses());
-  auto has = [&](int family, absl::string_view ip, int prefix_len) {
-    return std::any_of(addrs.begin(), addrs.end(), [&](const Address& a) {
-      return a.ifindex == lo.index && a.family == family && a.address == ip &&
-             a.prefix_len == prefix_len;
-    });
-  };
-  if (!has(AF_INET, "127.0.0.1", 8)) {
+  OCICNI_ASSIGN_OR_RETURN(Link lo, nl->SetUpAndGet("lo"));
+  OCICNI_ASSIGN_OR_RETURN(auto found, nl->LoopbackAddresses(lo.index));
+  if (!found.first) {
     return absl::FailedPreconditionError(
         absl::StrCat("lo is up in network namespace ", ns.path(),
                      " but has no 127.0.0.1/8"));
   }
-  if (want_v6 && !has(AF_INET6, "::1", 128)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "lo is up in network namespace ", ns.path(), " but has no ::1/128"));
+  if (!found.second) {
+    OCICNI_ASSIGN_OR_RETURN(bool want_v6, RunIn(ns, Ipv6EnabledOnLoHere));
+    if (want_v6) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "lo is up in network namespace ", ns.path(), " but has no ::1/128"));
+    }
   }
   VLOG(1) << "loopback up in network namespace " << ns.path();
   return absl::OkStatus();

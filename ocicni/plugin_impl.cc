@@ -8,11 +8,13 @@
 #include <set>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "base/status_macros.h"
 #include "config/config_store.h"
 #include "config/network_config.h"
@@ -47,6 +49,8 @@ struct Target {
   // may still work from the cached configuration).
   const NetworkConfigList* conf = nullptr;
   RuntimeConfig runtime;
+  // The attachment's cache entry when the caller has already read it.
+  std::optional<types::CacheFile> cached;
 };
 
 types::RuntimeConfig ToProto(const RuntimeConfig& in) {
@@ -233,9 +237,15 @@ class CniPluginImpl final : public CNIPlugin {
   // DelNetwork runs DEL of one attachment, from its cached configuration
   // when there is one (else `target.conf`), and removes the cache entry on
   // success.
-  absl::Status DelNetwork(const PodNetwork& pod, const Target& target,
+  absl::Status DelNetwork(const PodNetwork& pod, Target target,
                           absl::Time deadline,
                           DelMode mode = DelMode::kStopAtFirstError);
+
+  // CachedConfig parses a network configuration read from the cache.
+  // Attachments of one network share the same bytes, so the last few parses
+  // are kept (the parse is a pure function of the bytes).
+  absl::StatusOr<std::shared_ptr<const NetworkConfigList>> CachedConfig(
+      const std::string& bytes, absl::string_view label);
 
   // ReadCache reads an attachment's cache entry; a corrupt entry is removed
   // and reported as absent.
@@ -278,6 +288,11 @@ class CniPluginImpl final : public CNIPlugin {
   const ArgPairs inherited_args_;
   PodLocks locks_;
   std::atomic<bool> shut_down_{false};
+
+  static constexpr size_t kMaxCachedConfigs = 16;
+  absl::Mutex configs_mu_;
+  absl::flat_hash_map<std::string, std::shared_ptr<const NetworkConfigList>>
+      cached_configs_ ABSL_GUARDED_BY(configs_mu_);
 };
 
 absl::StatusOr<std::vector<Target>> CniPluginImpl::ResolveTargets(
@@ -499,19 +514,42 @@ absl::Status CniPluginImpl::CallArgs(
   return absl::OkStatus();
 }
 
-absl::Status CniPluginImpl::DelNetwork(const PodNetwork& pod,
-                                       const Target& target,
+absl::StatusOr<std::shared_ptr<const NetworkConfigList>>
+CniPluginImpl::CachedConfig(const std::string& bytes, absl::string_view label) {
+  {
+    absl::MutexLock lock(&configs_mu_);
+    auto it = cached_configs_.find(bytes);
+    if (it != cached_configs_.end()) return it->second;
+  }
+  OCICNI_ASSIGN_OR_RETURN(NetworkConfigList parsed,
+                          config::ParseConfList(bytes, label));
+  // Shared between attachments: it must not name one of them.
+  parsed.path = absl::StrCat("cached config of network ", parsed.name);
+  auto shared = std::make_shared<const NetworkConfigList>(std::move(parsed));
+  absl::MutexLock lock(&configs_mu_);
+  if (cached_configs_.size() >= kMaxCachedConfigs) cached_configs_.clear();
+  cached_configs_.emplace(bytes, shared);
+  return shared;
+}
+
+absl::Status CniPluginImpl::DelNetwork(const PodNetwork& pod, Target target,
                                        absl::Time deadline, DelMode mode) {
-  std::optional<types::DecodedCacheFile> cached =
-      ReadCache(target.network, pod.id, target.ifname);
+  std::optional<types::DecodedCacheFile> cached;
+  if (target.cached.has_value()) {
+    cached.emplace();
+    cached->file = *std::move(target.cached);
+  } else {
+    cached = ReadCache(target.network, pod.id, target.ifname);
+  }
   const bool have_cache = cached.has_value() && !cached->legacy;
 
   // The configuration of the ADD, when cached; else the current one.
-  std::optional<NetworkConfigList> cached_conf;
+  std::shared_ptr<const NetworkConfigList> cached_conf;
   if (have_cache && !cached->file.config().empty()) {
-    absl::StatusOr<NetworkConfigList> parsed = config::ParseConfList(
-        cached->file.config(), absl::StrCat("cached config of ", target.network,
-                                            "-", pod.id, "-", target.ifname));
+    absl::StatusOr<std::shared_ptr<const NetworkConfigList>> parsed =
+        CachedConfig(cached->file.config(),
+                     absl::StrCat("cached config of ", target.network, "-",
+                                  pod.id, "-", target.ifname));
     if (parsed.ok()) {
       cached_conf = *std::move(parsed);
     } else {
@@ -519,7 +557,7 @@ absl::Status CniPluginImpl::DelNetwork(const PodNetwork& pod,
     }
   }
   const NetworkConfigList* conf =
-      cached_conf.has_value() ? &*cached_conf : target.conf;
+      cached_conf != nullptr ? cached_conf.get() : target.conf;
   if (conf == nullptr) {
     return WithFailure(
         absl::NotFoundError(absl::StrCat(
@@ -635,11 +673,13 @@ absl::Status CniPluginImpl::TearDownPod(const PodNetwork& pod,
     // The pod's attachments as the cache knows them (by content).
     OCICNI_ASSIGN_OR_RETURN(std::vector<types::CacheFile> attachments,
                             cache_.ListAttachments(pod.id));
-    for (const types::CacheFile& a : attachments) {
+    for (types::CacheFile& a : attachments) {
       Target t;
       t.network = a.network_name();
       t.ifname = a.if_name();
       t.conf = snapshot->Find(a.network_name());
+      // Read under this pod's lock: DelNetwork need not read it again.
+      t.cached = std::move(a);
       targets.push_back(std::move(t));
     }
     if (targets.empty()) {
@@ -660,7 +700,7 @@ absl::Status CniPluginImpl::TearDownPod(const PodNetwork& pod,
   }
   std::vector<absl::Status> errors;
   for (auto it = targets.rbegin(); it != targets.rend(); ++it) {
-    absl::Status s = DelNetwork(pod, *it, deadline);
+    absl::Status s = DelNetwork(pod, std::move(*it), deadline);
     if (!s.ok()) errors.push_back(s);
   }
   return Aggregate(errors);
@@ -848,7 +888,7 @@ absl::Status CniPluginImpl::GC(const std::vector<PodNetwork>& valid_pods,
     t.network = entry.network_name();
     t.ifname = entry.if_name();
     t.conf = current;
-    absl::Status del = DelNetwork(pod, t, deadline);
+    absl::Status del = DelNetwork(pod, std::move(t), deadline);
     if (!del.ok()) errors.push_back(del);
   }
   for (const NetworkConfigList& conf : snapshot->networks()) {

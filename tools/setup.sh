@@ -24,6 +24,9 @@ PACKAGES=(
   iptables
   # unshare/mount/nsenter used by tests to build their own sandboxes.
   util-linux
+  # `ip`, which bench/status_bench runs for comparison only (the library
+  # never does).
+  iproute2
   # Formatting and linting (see README).
   clang-format
   clang-tidy

@@ -17,6 +17,69 @@ void AppendKey(absl::string_view key, const google::protobuf::Value& value,
   out->append(WriteJson(value));
 }
 
+absl::Status BadField(absl::string_view what, absl::string_view key,
+                      absl::string_view expected) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(what, ": invalid JSON: \"", key, "\" must be ", expected));
+}
+
+// FromObject fills `file` from a parsed cniCacheV1 object with the same
+// rules as protobuf's JSON parser (json or proto field names, null = unset,
+// unknown keys ignored, bytes in standard or URL-safe base64), without
+// writing the object out and parsing it a second time.
+absl::Status FromObject(google::protobuf::Struct object, absl::string_view what,
+                        CacheFile* file) {
+  using google::protobuf::Value;
+  for (auto& [key, value] : *object.mutable_fields()) {
+    if (value.kind_case() == Value::kNullValue) continue;
+    std::string* text = nullptr;
+    if (key == "kind") {
+      text = file->mutable_kind();
+    } else if (key == "containerId" || key == "container_id") {
+      text = file->mutable_container_id();
+    } else if (key == "ifName" || key == "if_name") {
+      text = file->mutable_if_name();
+    } else if (key == "networkName" || key == "network_name") {
+      text = file->mutable_network_name();
+    } else if (key == "netns") {
+      text = file->mutable_netns();
+    }
+    if (text != nullptr) {
+      if (value.kind_case() != Value::kStringValue) {
+        return BadField(what, key, "a string");
+      }
+      *text = std::move(*value.mutable_string_value());
+    } else if (key == "config") {
+      if (value.kind_case() != Value::kStringValue ||
+          !(absl::Base64Unescape(value.string_value(),
+                                 file->mutable_config()) ||
+            absl::WebSafeBase64Unescape(value.string_value(),
+                                        file->mutable_config()))) {
+        return BadField(what, key, "base64 text");
+      }
+    } else if (key == "cniArgs" || key == "cni_args") {
+      if (value.kind_case() != Value::kListValue) {
+        return BadField(what, key, "an array of arrays");
+      }
+      for (Value& pair : *value.mutable_list_value()->mutable_values()) {
+        if (pair.kind_case() != Value::kListValue) {
+          return BadField(what, key, "an array of arrays");
+        }
+        *file->add_cni_args() = std::move(*pair.mutable_list_value());
+      }
+    } else if (key == "capabilityArgs" || key == "capability_args" ||
+               key == "result") {
+      if (value.kind_case() != Value::kStructValue) {
+        return BadField(what, key, "an object");
+      }
+      *(key == "result" ? file->mutable_result()
+                        : file->mutable_capability_args()) =
+          std::move(*value.mutable_struct_value());
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> CacheFilePath(absl::string_view cache_dir,
@@ -70,8 +133,7 @@ absl::StatusOr<DecodedCacheFile> DecodeCacheFile(absl::string_view bytes,
     *decoded.file.mutable_result() = std::move(object);
     return decoded;
   }
-  OCICNI_RETURN_IF_ERROR(
-      ValueToMessage(ObjectValue(std::move(object)), what, &decoded.file));
+  OCICNI_RETURN_IF_ERROR(FromObject(std::move(object), what, &decoded.file));
   return decoded;
 }
 

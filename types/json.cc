@@ -5,7 +5,9 @@
 #include <cmath>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace ocicni::types {
@@ -141,6 +143,99 @@ void AppendValue(const Value& value, std::string* out) {
   }
 }
 
+// ReflectMessage converts `message` to its JSON value the way protobuf's
+// JSON printer does with default options (json_name keys, fields without
+// presence left out when they hold their default, bytes as base64), without
+// printing and parsing text. False for what it does not handle (maps, 64-bit
+// integers, enums, floats that are not finite, well-known types other than
+// Struct/Value/ListValue); the caller then falls back to the printer.
+bool ReflectMessage(const google::protobuf::Message& message, Value* out);
+
+bool ReflectField(const google::protobuf::Message& message,
+                  const google::protobuf::FieldDescriptor* field, int index,
+                  Value* out) {
+  using FD = google::protobuf::FieldDescriptor;
+  const google::protobuf::Reflection* r = message.GetReflection();
+  const bool repeated = field->is_repeated();
+  switch (field->cpp_type()) {
+    case FD::CPPTYPE_INT32:
+      out->set_number_value(repeated
+                                ? r->GetRepeatedInt32(message, field, index)
+                                : r->GetInt32(message, field));
+      return true;
+    case FD::CPPTYPE_UINT32:
+      out->set_number_value(repeated
+                                ? r->GetRepeatedUInt32(message, field, index)
+                                : r->GetUInt32(message, field));
+      return true;
+    case FD::CPPTYPE_DOUBLE: {
+      double d = repeated ? r->GetRepeatedDouble(message, field, index)
+                          : r->GetDouble(message, field);
+      if (!std::isfinite(d)) return false;
+      out->set_number_value(d);
+      return true;
+    }
+    case FD::CPPTYPE_BOOL:
+      out->set_bool_value(repeated ? r->GetRepeatedBool(message, field, index)
+                                   : r->GetBool(message, field));
+      return true;
+    case FD::CPPTYPE_STRING: {
+      std::string scratch;
+      const std::string& s =
+          repeated
+              ? r->GetRepeatedStringReference(message, field, index, &scratch)
+              : r->GetStringReference(message, field, &scratch);
+      if (field->type() == FD::TYPE_BYTES) {
+        out->set_string_value(absl::Base64Escape(s));
+      } else {
+        out->set_string_value(s);
+      }
+      return true;
+    }
+    case FD::CPPTYPE_MESSAGE:
+      return ReflectMessage(repeated
+                                ? r->GetRepeatedMessage(message, field, index)
+                                : r->GetMessage(message, field),
+                            out);
+    default:
+      return false;
+  }
+}
+
+bool ReflectMessage(const google::protobuf::Message& message, Value* out) {
+  const google::protobuf::Descriptor* type = message.GetDescriptor();
+  if (type == Struct::descriptor()) {
+    out->mutable_struct_value()->CopyFrom(message);
+    return true;
+  }
+  if (type == ListValue::descriptor()) {
+    out->mutable_list_value()->CopyFrom(message);
+    return true;
+  }
+  if (type == Value::descriptor()) {
+    out->CopyFrom(message);
+    return true;
+  }
+  if (type->file()->package() == "google.protobuf") return false;
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  message.GetReflection()->ListFields(message, &fields);
+  auto& object = *out->mutable_struct_value()->mutable_fields();
+  for (const google::protobuf::FieldDescriptor* field : fields) {
+    if (field->is_map()) return false;
+    Value& value = object[field->json_name()];
+    if (!field->is_repeated()) {
+      if (!ReflectField(message, field, -1, &value)) return false;
+      continue;
+    }
+    ListValue* list = value.mutable_list_value();
+    const int size = message.GetReflection()->FieldSize(message, field);
+    for (int i = 0; i < size; ++i) {
+      if (!ReflectField(message, field, i, list->add_values())) return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 absl::StatusOr<Value> ParseJson(absl::string_view json,
@@ -179,6 +274,10 @@ std::string WriteJson(const Struct& object) {
 }
 
 absl::StatusOr<Value> MessageToValue(const google::protobuf::Message& message) {
+  Value value;
+  if (ReflectMessage(message, &value)) return value;
+  // A field kind the direct conversion does not handle: go through
+  // protobuf's JSON printer.
   std::string json;
   auto status = google::protobuf::util::MessageToJsonString(message, &json);
   if (!status.ok()) {

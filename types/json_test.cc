@@ -1,5 +1,6 @@
 #include "types/json.h"
 
+#include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "types/cni.pb.h"
 
@@ -95,6 +96,65 @@ TEST(Json, TypedMessagesUseWireNamesAndSkipUnknown) {
   zero.set_code(0);
   EXPECT_EQ(WriteMessage(zero), R"({"code":0})");
   EXPECT_FALSE(ParseMessage<Error>(R"({"code":"x"})", "p").ok());
+}
+
+// What protobuf's JSON printer makes of `message`, through text.
+std::string ViaPrinter(const google::protobuf::Message& message) {
+  std::string json;
+  EXPECT_TRUE(google::protobuf::util::MessageToJsonString(message, &json).ok());
+  auto value = ParseJson(json, "printer");
+  EXPECT_TRUE(value.ok()) << value.status();
+  return value.ok() ? WriteJson(*value) : "";
+}
+
+TEST(Json, MessageToValueMatchesTheJsonPrinter) {
+  Result result;
+  result.set_cni_version("1.0.0");
+  Interface* iface = result.add_interfaces();
+  iface->set_name("eth0");
+  iface->set_mac("02:00:00:00:00:01");
+  iface->set_mtu(1500);
+  iface->set_sandbox("/var/run/netns/p");
+  result.add_interfaces()->set_name("veth1");
+  IPConfig* ip = result.add_ips();
+  ip->set_interface(0);
+  ip->set_address("10.0.0.2/24");
+  ip->set_gateway("10.0.0.1");
+  Route* route = result.add_routes();
+  route->set_dst("0.0.0.0/0");
+  route->set_table(0);
+  route->set_priority(-3);
+  result.mutable_dns()->add_nameservers("10.0.0.53");
+  result.mutable_ip4();  // set, empty
+  EXPECT_EQ(WriteJson(*MessageToValue(result)), ViaPrinter(result));
+
+  CacheFile file;
+  file.set_kind("cniCacheV1");
+  file.set_config(std::string("{\"a\":\0\xff}", 8));
+  auto* pair = file.add_cni_args();
+  *pair->add_values() = StringValue("K8S_POD_NAME");
+  *pair->add_values() = StringValue("web");
+  (*file.mutable_capability_args()->mutable_fields())["mac"] =
+      StringValue("02:00:00:00:00:02");
+  (*file.mutable_result()->mutable_fields())["n"].set_number_value(1.5);
+  EXPECT_EQ(WriteJson(*MessageToValue(file)), ViaPrinter(file));
+
+  RuntimeConfig runtime;
+  PortMapping* pm = runtime.add_port_mappings();
+  pm->set_host_port(8080);
+  pm->set_container_port(80);
+  pm->set_protocol("tcp");
+  runtime.mutable_bandwidth()->set_ingress_rate(1e9);
+  runtime.add_ip_ranges()->add_ranges()->set_subnet("10.1.0.0/16");
+  EXPECT_EQ(WriteJson(*MessageToValue(runtime)), ViaPrinter(runtime));
+  (*runtime.mutable_pod_annotations())["a"] = "b";  // a map: the fallback
+  EXPECT_EQ(WriteJson(*MessageToValue(runtime)), ViaPrinter(runtime));
+
+  for (const google::protobuf::Message* empty :
+       std::initializer_list<const google::protobuf::Message*>{
+           &Result::default_instance(), &Error::default_instance()}) {
+    EXPECT_EQ(WriteJson(*MessageToValue(*empty)), ViaPrinter(*empty));
+  }
 }
 
 }  // namespace

@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
@@ -147,13 +149,16 @@ absl::StatusOr<Result> DecodeResult(absl::string_view output,
                                     absl::string_view config_version,
                                     absl::string_view plugin) {
   std::string what = absl::StrCat("result of plugin ", plugin);
-  OCICNI_ASSIGN_OR_RETURN(google::protobuf::Value value,
-                          ParseJson(output, what));
   Result result;
-  if (value.kind_case() == google::protobuf::Value::kStructValue) {
-    OCICNI_RETURN_IF_ERROR(ValueToMessage(value, what, &result));
-  } else if (value.kind_case() != google::protobuf::Value::kNullValue) {
-    return Invalid(what, "expected a JSON object");
+  if (absl::StartsWith(absl::StripLeadingAsciiWhitespace(output), "{")) {
+    // An object: read straight into the message (one parse).
+    OCICNI_RETURN_IF_ERROR(ParseMessageInto(output, what, &result));
+  } else {
+    OCICNI_ASSIGN_OR_RETURN(google::protobuf::Value value,
+                            ParseJson(output, what));
+    if (value.kind_case() != google::protobuf::Value::kNullValue) {
+      return Invalid(what, "expected a JSON object");
+    }
   }
   if (result.cni_version().empty()) {
     result.set_cni_version(

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Pod churn against the floor: builds the drivers with -c opt, runs the floor
+# (bare posix_spawn + pipes + wait of the same plugins, same stdin and env)
+# and the library (//ocicni, default options) side by side at several
+# concurrencies, interleaved, REPS times each, and prints the medians with
+# the library's ratio to the floor. Then the cost of durable cache writes
+# (Options::durable_cache) the same way.
+#
+#   sudo bench/run.sh                 # noop scenario, c = 1 2 8 32
+#   sudo REPS=5 N=1000 bench/run.sh
+#   sudo REAL=1 bench/run.sh          # also bridge + host-local (c = 1 8)
+#
+# Needs root: the drivers create network namespaces (in a private mount
+# namespace, under a temp dir; the real scenario's bridge lives in a private
+# network namespace). The machine should be otherwise idle; the load average
+# is printed before and after, since it moves the numbers.
+set -euo pipefail
+
+REPS=${REPS:-3}
+N=${N:-600}
+WARMUP=${WARMUP:-50}
+CONCS=${CONCS:-"1 2 8 32"}
+REAL=${REAL:-0}
+
+cd "$(dirname "$0")/.."
+if [ "$(id -u)" -ne 0 ]; then
+  echo "bench/run.sh: needs root (network namespaces)" >&2
+  exit 1
+fi
+
+bazel build -c opt //bench:pod_churn //bench:floor >&2
+bin=$(bazel info -c opt bazel-bin 2>/dev/null)/bench
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+
+# run LABEL BINARY ARGS...: one run, its RESULT line tagged with LABEL.
+run() {
+  local label=$1 binary=$2
+  shift 2
+  local line
+  if ! line=$("$bin/$binary" "$@" 2>/dev/null | grep '^RESULT '); then
+    echo "bench/run.sh: $binary $* failed" >&2
+    return 1
+  fi
+  echo "$label $line" >>"$out"
+}
+
+echo "load before: $(uptime)"
+for rep in $(seq "$REPS"); do
+  for c in $CONCS; do
+    run "floor noop $c" floor -impl floor -scenario noop -n "$N" -c "$c" -warmup "$WARMUP"
+    run "ocicni noop $c" pod_churn -impl ocicni -scenario noop -n "$N" -c "$c" -warmup "$WARMUP"
+  done
+  for c in 1 8; do
+    run "ocicni-nondurable noop $c" pod_churn -impl ocicni-nondurable -scenario noop \
+      -n "$N" -c "$c" -warmup "$WARMUP" -durable_cache=false
+  done
+  if [ "$REAL" = 1 ]; then
+    for c in 1 8; do
+      run "floor real $c" floor -impl floor -scenario real -n "$((N / 2))" -c "$c" -warmup 10
+      run "ocicni real $c" pod_churn -impl ocicni -scenario real -n "$((N / 2))" -c "$c" -warmup 10
+    done
+  fi
+done
+echo "load after:  $(uptime)"
+echo
+
+# Medians per (impl, scenario, conc); ratio = library ops/s over the floor's.
+awk -v reps="$REPS" '
+  function median(list,   n, a, i, j, t) {
+    n = split(list, a, " ")
+    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++)
+      if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+  }
+  {
+    key = $1 " " $2 " " $3
+    for (i = 5; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+    ops[key] = ops[key] " " v["ops_s"]; p50[key] = p50[key] " " v["p50_us"]
+    p99[key] = p99[key] " " v["p99_us"]; err[key] += v["errors"]
+    if (v["rss_kb"] > rss[key]) rss[key] = v["rss_kb"]
+    if (!(key in seen)) { seen[key] = 1; order[++nkeys] = key }
+  }
+  END {
+    printf "%-18s %-5s %4s %9s %9s %9s %8s %6s %7s\n", "impl", "scen", "conc",
+           "ops/s", "p50_us", "p99_us", "rss_kb", "errors", "x_floor"
+    for (k = 1; k <= nkeys; k++) {
+      key = order[k]; split(key, p, " ")
+      m = median(ops[key]); f = ops["floor " p[2] " " p[3]]
+      ratio = f == "" ? "" : sprintf("%.2f", m / median(f))
+      printf "%-18s %-5s %4s %9.1f %9.0f %9.0f %8d %6d %7s\n", p[1], p[2], p[3],
+             m, median(p50[key]), median(p99[key]), rss[key], err[key], ratio
+    }
+    print ""
+    for (c = 1; c <= 8; c *= 8) {
+      d = ops["ocicni noop " c]; n = ops["ocicni-nondurable noop " c]
+      if (d == "" || n == "") continue
+      printf "durable cache writes at c=%d: %.0f us per pod (%.1f vs %.1f pods/s)\n",
+             c, 1e6 / median(d) - 1e6 / median(n), median(d), median(n)
+    }
+    printf "(medians of %d interleaved runs; ops = pod Setup+Remove cycles)\n", reps
+  }' "$out"
