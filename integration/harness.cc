@@ -74,9 +74,9 @@ absl::Status EnterPrivateHost() {
     return ErrnoToStatus(errno, "making / private");
   }
   // The tuning plugin keeps backups in /run/cni/tuning and iptables takes
-  // its lock in /run; nothing of ours needs the machine's /run or /tmp.
+  // its lock in /run; nothing of ours needs the machine's /run. (/tmp stays:
+  // the checkout, and so the runfiles' targets, may live there.)
   OCICNI_RETURN_IF_ERROR(MountTmpfs("/run"));
-  OCICNI_RETURN_IF_ERROR(MountTmpfs("/tmp"));
   absl::StatusOr<netns::NetNS> self = netns::NetNS::Current();
   if (!self.ok()) return self.status();
   OCICNI_RETURN_IF_ERROR(netns::BringUpLoopback(*self));

@@ -5,7 +5,7 @@
 // as root, first moves the whole process into a network namespace and a
 // mount namespace of its own (EnterPrivateHost). That namespace is the
 // "host" the plugins see: bridges, host-side veths, iptables rules and ifb
-// devices land there, and /run and /tmp are private tmpfs mounts, so no test
+// devices land there, and /run is a private tmpfs mount, so no test
 // can touch the machine's interfaces, iptables, /run/netns or /run/cni even
 // when run outside Bazel's linux-sandbox. Pod namespaces, host-local's
 // dataDir and the result cache live in the test's own directory under
@@ -68,8 +68,8 @@ inline constexpr char kSbinPath[] =
     "/usr/local/sbin:/usr/sbin:/sbin:/usr/local/bin:/usr/bin:/bin";
 
 // EnterPrivateHost moves the calling process into new network and mount
-// namespaces: makes every mount private, mounts fresh tmpfs on /run and
-// /tmp, brings lo up, sets PATH as above and drops CNI_ARGS. Must run before
+// namespaces: makes every mount private, mounts a fresh tmpfs on /run,
+// brings lo up, sets PATH as above and drops CNI_ARGS. Must run before
 // any thread is started (namespaces are per thread). Needs root.
 absl::Status EnterPrivateHost();
 
