@@ -21,7 +21,8 @@ int main(int argc, char** argv) {
   // The plugin sits next to this binary in its runfiles.
   std::string self = argv[0];
   std::string plugin = self.substr(0, self.rfind('/') + 1) + "echo-plugin";
-  if (symlink(realpath(plugin.c_str(), nullptr), (plugin_dir + "/echo").c_str())) {
+  if (symlink(realpath(plugin.c_str(), nullptr),
+              (plugin_dir + "/echo").c_str())) {
     std::cerr << "cannot link " << plugin << "\n";
     return 1;
   }
