@@ -29,6 +29,7 @@
 #include "integration/harness.h"
 #include "netns/test_util.h"
 #include "ocicni/ocicni.h"
+#include "testing/files.h"
 #include "testing/runfiles.h"
 #include "types/json.h"
 
@@ -45,36 +46,7 @@ using ::testing::SizeIs;
 constexpr char kFixtureDataDir[] = "/run/ocicni-fixture/ipam";
 constexpr char kEntry[] = "fixturenet-4f1b6a9c0e2d-eth0";
 
-// TopLevelKeys lists a JSON object's keys in file order.
-std::vector<std::string> TopLevelKeys(const std::string& json) {
-  std::vector<std::string> keys;
-  int depth = 0;
-  bool in_string = false;
-  std::string current;
-  for (size_t i = 0; i < json.size(); ++i) {
-    const char c = json[i];
-    if (in_string) {
-      if (c == '\\') {
-        current.push_back(json[++i]);
-      } else if (c == '"') {
-        in_string = false;
-        if (depth == 1 && i + 1 < json.size() && json[i + 1] == ':') {
-          keys.push_back(current);
-        }
-      } else {
-        current.push_back(c);
-      }
-    } else if (c == '"') {
-      in_string = true;
-      current.clear();
-    } else if (c == '{' || c == '[') {
-      ++depth;
-    } else if (c == '}' || c == ']') {
-      --depth;
-    }
-  }
-  return keys;
-}
+using ::ocicni::testutil::TopLevelKeys;
 
 class InteropTest : public IntegrationTest {
  protected:

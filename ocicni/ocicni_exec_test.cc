@@ -283,33 +283,7 @@ TEST_F(OcicniExecTest, OurCacheFileHasLibcnisKeysInItsOrder) {
   pod.runtime_config["net"].port_mappings.push_back({1, 2, "udp", ""});
   ASSERT_TRUE(plugin_->SetUpPod(pod).ok());
   std::string bytes = ReadFile(cache_dir_ + "/results/net-k1-eth0");
-  std::vector<std::string> keys;
-  size_t depth = 0;
-  bool in_string = false;
-  std::string current;
-  // Top-level keys in file order.
-  for (size_t i = 0; i < bytes.size(); ++i) {
-    char c = bytes[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-        if (depth == 1 && i + 1 < bytes.size() && bytes[i + 1] == ':') {
-          keys.push_back(current);
-        }
-      } else {
-        current.push_back(c);
-      }
-    } else if (c == '"') {
-      in_string = true;
-      current.clear();
-    } else if (c == '{' || c == '[') {
-      ++depth;
-    } else if (c == '}' || c == ']') {
-      --depth;
-    }
-  }
+  std::vector<std::string> keys = testutil::TopLevelKeys(bytes);
   EXPECT_THAT(keys, ElementsAre("kind", "containerId", "config", "ifName",
                                 "networkName", "netns", "cniArgs",
                                 "capabilityArgs", "result"));

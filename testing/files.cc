@@ -81,6 +81,36 @@ void RemoveAll(const std::string& path) {
       16, FTW_DEPTH | FTW_PHYS);
 }
 
+std::vector<std::string> TopLevelKeys(absl::string_view json) {
+  std::vector<std::string> keys;
+  int depth = 0;
+  bool in_string = false;
+  std::string current;
+  for (size_t i = 0; i < json.size(); ++i) {
+    const char c = json[i];
+    if (in_string) {
+      if (c == '\\') {
+        if (i + 1 < json.size()) current.push_back(json[++i]);
+      } else if (c == '"') {
+        in_string = false;
+        if (depth == 1 && i + 1 < json.size() && json[i + 1] == ':') {
+          keys.push_back(current);
+        }
+      } else {
+        current.push_back(c);
+      }
+    } else if (c == '"') {
+      in_string = true;
+      current.clear();
+    } else if (c == '{' || c == '[') {
+      ++depth;
+    } else if (c == '}' || c == ']') {
+      --depth;
+    }
+  }
+  return keys;
+}
+
 bool WaitFor(const std::function<bool()>& condition, absl::Duration timeout) {
   absl::Time deadline = absl::Now() + timeout;
   while (!condition()) {

@@ -12,6 +12,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -33,6 +34,11 @@ void MakeDir(const std::string& path);
 
 // RemoveAll removes `path` and everything under it; missing is fine.
 void RemoveAll(const std::string& path);
+
+// TopLevelKeys lists the keys of the JSON object in `json` in the order the
+// text has them (for checking another tool's key order, which parsing into
+// a map would lose).
+std::vector<std::string> TopLevelKeys(absl::string_view json);
 
 // WaitFor polls `condition` every few milliseconds until it holds or
 // `timeout` passes; returns whether it held. The timeout only catches hangs.
