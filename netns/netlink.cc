@@ -322,8 +322,10 @@ class NetlinkInspector final : public Inspector {
     return absl::OkStatus();
   }
 
-  absl::Status AddAddress(absl::string_view ifname, absl::string_view cidr) {
-    absl::MutexLock lock(&mu_);
+  // AddressOn builds the rtnl address `cidr` on link `ifname`.
+  absl::StatusOr<AddrPtr> AddressOn(absl::string_view ifname,
+                                    absl::string_view cidr)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     OCICNI_ASSIGN_OR_RETURN(LinkPtr link, GetLink(ifname));
     OCICNI_ASSIGN_OR_RETURN(NlAddrPtr local, Parse(cidr, AF_UNSPEC));
     AddrPtr addr(rtnl_addr_alloc());
@@ -339,7 +341,13 @@ class NetlinkInspector final : public Inspector {
     if (nl_addr_get_family(local.get()) == AF_INET6) {
       rtnl_addr_set_flags(addr.get(), IFA_F_NODAD);
     }
-    err = rtnl_addr_add(sock_.get(), addr.get(), 0);
+    return addr;
+  }
+
+  absl::Status AddAddress(absl::string_view ifname, absl::string_view cidr) {
+    absl::MutexLock lock(&mu_);
+    OCICNI_ASSIGN_OR_RETURN(AddrPtr addr, AddressOn(ifname, cidr));
+    int err = rtnl_addr_add(sock_.get(), addr.get(), 0);
     if (err < 0) {
       return NlError(err, Context(absl::StrCat("add ", cidr, " to ", ifname)));
     }
@@ -348,19 +356,8 @@ class NetlinkInspector final : public Inspector {
 
   absl::Status DeleteAddress(absl::string_view ifname, absl::string_view cidr) {
     absl::MutexLock lock(&mu_);
-    OCICNI_ASSIGN_OR_RETURN(LinkPtr link, GetLink(ifname));
-    OCICNI_ASSIGN_OR_RETURN(NlAddrPtr local, Parse(cidr, AF_UNSPEC));
-    AddrPtr addr(rtnl_addr_alloc());
-    if (addr == nullptr) {
-      return absl::ResourceExhaustedError("rtnl_addr_alloc");
-    }
-    rtnl_addr_set_ifindex(addr.get(), rtnl_link_get_ifindex(link.get()));
-    int err = rtnl_addr_set_local(addr.get(), local.get());
-    if (err < 0) {
-      return NlError(err, absl::StrCat("address ", cidr));
-    }
-    rtnl_addr_set_prefixlen(addr.get(), nl_addr_get_prefixlen(local.get()));
-    err = rtnl_addr_delete(sock_.get(), addr.get(), 0);
+    OCICNI_ASSIGN_OR_RETURN(AddrPtr addr, AddressOn(ifname, cidr));
+    int err = rtnl_addr_delete(sock_.get(), addr.get(), 0);
     if (err < 0) {
       return NlError(err,
                      Context(absl::StrCat("delete ", cidr, " from ", ifname)));
