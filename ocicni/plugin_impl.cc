@@ -51,6 +51,8 @@ struct Target {
   RuntimeConfig runtime;
   // The attachment's cache entry when the caller has already read it.
   std::optional<types::CacheFile> cached;
+  // SetUpPod: the CNI_ARGS pairs, built (and checked) before anything runs.
+  ArgPairs args;
 };
 
 types::RuntimeConfig ToProto(const RuntimeConfig& in) {
@@ -394,7 +396,7 @@ absl::StatusOr<NetResult> CniPluginImpl::AddNetwork(const PodNetwork& pod,
                                                     const Target& target,
                                                     absl::Time deadline) {
   const NetworkConfigList& conf = *target.conf;
-  OCICNI_ASSIGN_OR_RETURN(ArgPairs args, BuildArgs(pod, target.runtime));
+  const ArgPairs& args = target.args;
   const std::string cni_args = JoinArgs(args);
   const Struct caps = types::CapabilityArgs(ToProto(target.runtime));
 
@@ -616,9 +618,9 @@ absl::StatusOr<std::vector<NetResult>> CniPluginImpl::SetUpPod(
   }
   if (!resolved.ok()) return resolved.status();
   std::vector<Target> targets = *std::move(resolved);
-  for (const Target& t : targets) {
+  for (Target& t : targets) {
     // Rejects bad IP/MAC before anything runs.
-    OCICNI_RETURN_IF_ERROR(BuildArgs(pod, t.runtime).status());
+    OCICNI_ASSIGN_OR_RETURN(t.args, BuildArgs(pod, t.runtime));
   }
 
   PodLocks::PodGuard guard = locks_.LockPod(pod.id);
