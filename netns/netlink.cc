@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -31,9 +32,11 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
+#include "base/posix.h"
 #include "base/status_macros.h"
 #include "glog/logging.h"
 #include "netns/run_in.h"
+#include "netns/workers.h"
 
 namespace ocicni::netns {
 namespace {
@@ -238,18 +241,14 @@ class NetlinkInspector final : public Inspector {
     return ToLink(link.get());
   }
 
-  // SetUp sets link `name` administratively up.
+  // SetUp sets link `name` administratively up (no request when it
+  // already is).
   absl::Status SetUp(absl::string_view name) {
-    return SetUpAndGet(name).status();
-  }
-
-  // SetUpAndGet sets link `name` administratively up (no request when it
-  // already is) and returns it as it was before.
-  absl::StatusOr<Link> SetUpAndGet(absl::string_view name) {
     absl::MutexLock lock(&mu_);
     OCICNI_ASSIGN_OR_RETURN(LinkPtr link, GetLink(name));
-    Link before = ToLink(link.get());
-    if (before.up) return before;
+    if ((rtnl_link_get_flags(link.get()) & IFF_UP) != 0) {
+      return absl::OkStatus();
+    }
     LinkPtr change(rtnl_link_alloc());
     if (change == nullptr) {
       return absl::ResourceExhaustedError("rtnl_link_alloc");
@@ -259,36 +258,7 @@ class NetlinkInspector final : public Inspector {
     if (err < 0) {
       return NlError(err, Context(absl::StrCat("set ", name, " up")));
     }
-    return before;
-  }
-
-  // LoopbackAddresses reports whether link `ifindex` has 127.0.0.1/8 and
-  // ::1/128 (one address dump; no link names).
-  absl::StatusOr<std::pair<bool, bool>> LoopbackAddresses(int ifindex) {
-    absl::MutexLock lock(&mu_);
-    nl_cache* raw = nullptr;
-    int err = rtnl_addr_alloc_cache(sock_.get(), &raw);
-    if (err < 0) {
-      return NlError(err, Context("list addresses"));
-    }
-    CachePtr cache(raw);
-    std::pair<bool, bool> found = {false, false};
-    for (nl_object* o = nl_cache_get_first(cache.get()); o != nullptr;
-         o = nl_cache_get_next(o)) {
-      auto* a = reinterpret_cast<rtnl_addr*>(o);
-      const nl_addr* local = rtnl_addr_get_local(a);
-      if (local == nullptr || rtnl_addr_get_ifindex(a) != ifindex) continue;
-      const int family = rtnl_addr_get_family(a);
-      const int prefix_len = static_cast<int>(rtnl_addr_get_prefixlen(a));
-      if (family == AF_INET && prefix_len == 8 &&
-          FormatIp(local) == "127.0.0.1") {
-        found.first = true;
-      } else if (family == AF_INET6 && prefix_len == 128 &&
-                 FormatIp(local) == "::1") {
-        found.second = true;
-      }
-    }
-    return found;
+    return absl::OkStatus();
   }
 
   absl::Status AddVethPair(absl::string_view name, absl::string_view mac,
@@ -441,18 +411,6 @@ class NetlinkInspector final : public Inspector {
   const SockPtr sock_ ABSL_PT_GUARDED_BY(mu_);
 };
 
-// Ipv6EnabledOnLoHere reads net.ipv6.conf.lo.disable_ipv6 as the calling
-// thread's namespace sees it (/proc/sys/net follows the reading thread).
-bool Ipv6EnabledOnLoHere() {
-  int fd =
-      ::open("/proc/sys/net/ipv6/conf/lo/disable_ipv6", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;  // No file: no IPv6 in this kernel or namespace.
-  char c = '1';
-  const bool read_one = ::read(fd, &c, 1) == 1;
-  ::close(fd);
-  return read_one && c == '0';
-}
-
 // OpenIn returns a NetlinkInspector whose socket was opened inside `ns`.
 absl::StatusOr<std::unique_ptr<NetlinkInspector>> OpenIn(const NetNS& ns) {
   OCICNI_ASSIGN_OR_RETURN(
@@ -477,6 +435,79 @@ absl::StatusOr<std::unique_ptr<NetlinkInspector>> OpenIn(const NetNS& ns) {
   return std::make_unique<NetlinkInspector>(ns.path(), std::move(sock));
 }
 
+// lo is ifindex 1 in every network namespace: it is registered first, and
+// the kernel insists on it (LOOPBACK_IFINDEX, drivers/net/loopback.c).
+constexpr int kLoopbackIfindex = 1;
+
+// SetLoopbackUp sets lo up through `rtnl`, a NETLINK_ROUTE socket bound to
+// the namespace at `path`: one RTM_NEWLINK request and its ack.
+//
+// A raw socket rather than libnl: the request is one fixed-size message and
+// the reply a single ack, where libnl (3.7) adds to each socket an
+// allocation and four system calls (two setsockopt(2), bind(2),
+// getsockname(2)) before the first request. The socket is SOCK_CLOEXEC from
+// the start (plugins are spawned from other threads at the same time).
+//
+// Addresses are not checked afterwards: the kernel adds 127.0.0.1/8 (and
+// ::1/128 unless IPv6 is disabled on lo) in its NETDEV_UP handlers, which
+// run before the ack is sent. That is also all the CNI loopback plugin does.
+absl::Status SetLoopbackUp(int rtnl, absl::string_view path) {
+  struct {
+    nlmsghdr header;
+    ifinfomsg link;
+  } request = {};
+  request.header.nlmsg_len = sizeof(request);
+  request.header.nlmsg_type = RTM_NEWLINK;
+  request.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+  request.header.nlmsg_seq = 1;
+  request.link.ifi_family = AF_UNSPEC;
+  request.link.ifi_index = kLoopbackIfindex;
+  request.link.ifi_flags = IFF_UP;
+  request.link.ifi_change = IFF_UP;
+  auto context = [&](absl::string_view what) {
+    return absl::StrCat(what, " in network namespace ", path);
+  };
+  sockaddr_nl kernel = {};
+  kernel.nl_family = AF_NETLINK;
+  if (RetryOnEintr([&] {
+        return ::sendto(rtnl, &request, sizeof(request), 0,
+                        reinterpret_cast<const sockaddr*>(&kernel),
+                        sizeof(kernel));
+      }) < 0) {
+    return ErrnoToStatus(errno, context("send set lo up"));
+  }
+  // The kernel handles the request within sendto() and queues the ack
+  // before it returns; other senders' messages (not the kernel's) are
+  // skipped.
+  for (;;) {
+    alignas(nlmsghdr) char reply[1024];
+    sockaddr_nl from = {};
+    socklen_t from_len = sizeof(from);
+    const ssize_t n = RetryOnEintr([&] {
+      return ::recvfrom(rtnl, reply, sizeof(reply), 0,
+                        reinterpret_cast<sockaddr*>(&from), &from_len);
+    });
+    if (n < 0) return ErrnoToStatus(errno, context("receive set lo up ack"));
+    if (from.nl_pid != 0) continue;
+    const auto* header = reinterpret_cast<const nlmsghdr*>(reply);
+    if (!NLMSG_OK(header, static_cast<size_t>(n)) ||
+        header->nlmsg_type != NLMSG_ERROR ||
+        header->nlmsg_len < NLMSG_LENGTH(sizeof(int)) ||
+        header->nlmsg_seq != request.header.nlmsg_seq) {
+      return absl::InternalError(
+          context("unexpected reply to set lo up (no ack)"));
+    }
+    const int error = static_cast<const nlmsgerr*>(NLMSG_DATA(header))->error;
+    if (error == 0) break;
+    if (error == -ENODEV) {
+      return absl::NotFoundError(context("set lo up: no lo"));
+    }
+    return ErrnoToStatus(-error, context("set lo up"));
+  }
+  VLOG(1) << "loopback up in network namespace " << path;
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Inspector>> OpenInspector(const NetNS& ns) {
@@ -486,27 +517,24 @@ absl::StatusOr<std::unique_ptr<Inspector>> OpenInspector(const NetNS& ns) {
 }
 
 absl::Status BringUpLoopback(const NetNS& ns) {
-  // One thread into the namespace, three netlink round trips: get lo, set
-  // it up, dump the addresses. Whether IPv6 is enabled there (a /proc/sys
-  // lookup, whose cost grows with the number of namespaces on the host) is
-  // only asked when ::1 is missing.
-  OCICNI_ASSIGN_OR_RETURN(std::unique_ptr<NetlinkInspector> nl, OpenIn(ns));
-  OCICNI_ASSIGN_OR_RETURN(Link lo, nl->SetUpAndGet("lo"));
-  OCICNI_ASSIGN_OR_RETURN(auto found, nl->LoopbackAddresses(lo.index));
-  if (!found.first) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("lo is up in network namespace ", ns.path(),
-                     " but has no 127.0.0.1/8"));
-  }
-  if (!found.second) {
-    OCICNI_ASSIGN_OR_RETURN(bool want_v6, RunIn(ns, Ipv6EnabledOnLoHere));
-    if (want_v6) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "lo is up in network namespace ", ns.path(), " but has no ::1/128"));
-    }
-  }
-  VLOG(1) << "loopback up in network namespace " << ns.path();
-  return absl::OkStatus();
+  OCICNI_ASSIGN_OR_RETURN(
+      UniqueFd rtnl, RunIn(ns, [&ns]() -> absl::StatusOr<UniqueFd> {
+        UniqueFd fd(
+            ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
+        if (!fd.valid()) {
+          return ErrnoToStatus(
+              errno, absl::StrCat("rtnetlink socket in network namespace ",
+                                  ns.path()));
+        }
+        return fd;
+      }));
+  return SetLoopbackUp(rtnl.get(), ns.path());
+}
+
+absl::Status BringUpLoopback(WorkerThread& worker, const NetNS& ns) {
+  OCICNI_ASSIGN_OR_RETURN(
+      UniqueFd rtnl, worker.SocketIn(ns, AF_NETLINK, SOCK_RAW, NETLINK_ROUTE));
+  return SetLoopbackUp(rtnl.get(), ns.path());
 }
 
 absl::Status AddVethPairForTest(const NetNS& ns, absl::string_view name,

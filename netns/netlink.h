@@ -1,10 +1,11 @@
-// The libnl (rtnetlink) side of //netns: the real Inspector and in-process
-// loopback bring-up. This is the only target in the project that links
-// libnl; everything else sees the Inspector interface (inspector.h).
+// The rtnetlink side of //netns: the real Inspector (libnl) and in-process
+// loopback bring-up (a raw rtnetlink socket). This is the only target in the
+// project that links libnl or speaks netlink; everything else sees the
+// Inspector interface (inspector.h).
 //
-// The netlink socket is created by a thread inside the namespace (RunIn), so
-// it stays bound to that namespace and is then used from the caller's threads
-// without any namespace switching.
+// The netlink socket is created by a thread inside the namespace (RunIn, or
+// a NamespaceWorkers thread), so it stays bound to that namespace and is
+// then used from the caller's threads without any namespace switching.
 //
 //   OCICNI_ASSIGN_OR_RETURN(NetNS pod, NetNS::Open("/var/run/netns/pod-1"));
 //   OCICNI_RETURN_IF_ERROR(BringUpLoopback(pod));
@@ -17,7 +18,8 @@
 // NLE_OBJ_NOTFOUND/NLE_NODEV -> kNotFound, NLE_EXIST -> kAlreadyExists,
 // NLE_NOMEM -> kResourceExhausted, NLE_INVAL/NLE_RANGE/NLE_AF_* ->
 // kInvalidArgument, NLE_BUSY/NLE_AGAIN -> kUnavailable, others -> kInternal.
-// Messages name the namespace path and the operation.
+// Errors of the raw socket map as ErrnoToStatus. Messages name the namespace
+// path and the operation.
 #ifndef OCICNI_NETNS_NETLINK_H_
 #define OCICNI_NETNS_NETLINK_H_
 
@@ -29,6 +31,7 @@
 #include "absl/strings/string_view.h"
 #include "netns/inspector.h"
 #include "netns/netns.h"
+#include "netns/workers.h"
 
 namespace ocicni::netns {
 
@@ -42,12 +45,18 @@ namespace ocicni::netns {
 absl::StatusOr<std::unique_ptr<Inspector>> OpenInspector(const NetNS& ns);
 
 // BringUpLoopback sets `lo` administratively up in `ns` (what the CNI
-// loopback plugin does, without spawning it) and confirms 127.0.0.1/8 is on
-// it, and ::1/128 too when IPv6 is enabled on lo in that namespace.
-// Idempotent. kNotFound if `ns` has no `lo`; kFailedPrecondition if lo is up
-// but an expected address is missing (someone removed it); other errors as
-// above. Thread-safe; blocks for a few netlink round trips.
+// loopback plugin does, without spawning it): one RTM_NEWLINK request on a
+// raw rtnetlink socket opened inside `ns` on a RunIn thread. The kernel adds
+// 127.0.0.1/8 (and ::1/128 unless IPv6 is disabled on lo) itself before it
+// acknowledges; they are not checked again. Idempotent. Errors: entering
+// the namespace as RunIn; kernel errors as ErrnoToStatus (EPERM ->
+// kPermissionDenied), ENODEV (no lo) -> kNotFound; all name ns.path().
+// Thread-safe; blocks for a thread start and one netlink round trip.
 absl::Status BringUpLoopback(const NetNS& ns);
+
+// BringUpLoopback, from a job running on `worker` (workers.h): the same,
+// with the socket made by the persistent worker thread instead of a new one.
+absl::Status BringUpLoopback(WorkerThread& worker, const NetNS& ns);
 
 // --- For tests only. ---------------------------------------------------
 // Kernel tests build a pod's network with these, so that no other target

@@ -2,6 +2,7 @@
 // namespace under $TEST_TMPDIR built with the ...ForTest helpers. Root only.
 #include "netns/netlink.h"
 
+#include <linux/capability.h>
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
 
@@ -12,17 +13,20 @@
 #include <thread>
 #include <vector>
 
+#include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "netns/inspector.h"
 #include "netns/netns.h"
 #include "netns/test_util.h"
+#include "netns/workers.h"
 
 namespace ocicni::netns {
 namespace {
 
 using ::ocicni::testutil::ScopedPodNamespace;
 using ::ocicni::testutil::StatusIs;
+using ::testing::AllOf;
 using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -225,6 +229,8 @@ TEST_F(NetlinkTest, BringUpLoopback) {
   absl::StatusOr<Link> lo = inspector->LinkByName("lo");
   ASSERT_TRUE(lo.ok()) << lo.status();
   EXPECT_TRUE(lo->up);
+  EXPECT_EQ(lo->index, 1);  // What BringUpLoopback relies on.
+  // The kernel adds these before it acks; BringUpLoopback does not check.
   absl::StatusOr<std::vector<Address>> addrs = inspector->Addresses();
   ASSERT_TRUE(addrs.ok()) << addrs.status();
   EXPECT_THAT(*addrs, Contains(MakeAddress(*lo, AF_INET, "127.0.0.1", 8,
@@ -233,6 +239,45 @@ TEST_F(NetlinkTest, BringUpLoopback) {
               Contains(MakeAddress(*lo, AF_INET6, "::1", 128, RT_SCOPE_HOST)));
   // Idempotent.
   EXPECT_TRUE(BringUpLoopback(pod()).ok());
+}
+
+TEST_F(NetlinkTest, BringUpLoopbackOnAWorkerThread) {
+  NamespaceWorkers workers(1);
+  absl::Notification done;
+  absl::Status status;
+  workers.Post([&](WorkerThread& worker) {
+    status = BringUpLoopback(worker, pod());
+    done.Notify();
+  });
+  done.WaitForNotification();
+  OCICNI_ASSERT_OK(status);
+  std::unique_ptr<Inspector> inspector = Open(pod());
+  ASSERT_NE(inspector, nullptr);
+  absl::StatusOr<Link> lo = inspector->LinkByName("lo");
+  ASSERT_TRUE(lo.ok()) << lo.status();
+  EXPECT_TRUE(lo->up);
+}
+
+// Like the CNI loopback plugin, BringUpLoopback only sets lo up: a lo that
+// is up but lost an address is left as it is.
+TEST_F(NetlinkTest, BringUpLoopbackDoesNotCheckAddresses) {
+  OCICNI_ASSERT_OK(BringUpLoopback(pod()));
+  OCICNI_ASSERT_OK(DeleteAddressForTest(pod(), "lo", "127.0.0.1/8"));
+  EXPECT_TRUE(BringUpLoopback(pod()).ok());
+}
+
+TEST_F(NetlinkTest, BringUpLoopbackWithoutCapNetAdminIsDenied) {
+  testutil::RunWithoutCapabilities({CAP_NET_ADMIN}, [&] {
+    EXPECT_THAT(
+        BringUpLoopback(pod()),
+        StatusIs(absl::StatusCode::kPermissionDenied,
+                 AllOf(HasSubstr("set lo up"), HasSubstr(pod().path()))));
+  });
+  std::unique_ptr<Inspector> inspector = Open(pod());
+  ASSERT_NE(inspector, nullptr);
+  absl::StatusOr<Link> lo = inspector->LinkByName("lo");
+  ASSERT_TRUE(lo.ok()) << lo.status();
+  EXPECT_FALSE(lo->up);
 }
 
 TEST_F(NetlinkTest, LocalRoutesAreNotListed) {
