@@ -3,21 +3,85 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <memory>
+#include <utility>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "base/status_macros.h"
 #include "netns/inspector.h"
 #include "netns/netlink.h"
 #include "netns/netns.h"
+#include "netns/workers.h"
 
 namespace ocicni {
+
+absl::Status NetnsOps::BringUpLoopback(absl::string_view netns_path) {
+  OCICNI_ASSIGN_OR_RETURN(std::unique_ptr<PendingLoopback> pending,
+                          StartBringUpLoopback(netns_path));
+  return pending->Wait();
+}
+
 namespace {
+
+// Worker threads for lo bring-ups. The kernel serializes link changes
+// (rtnl_lock), so more threads would only overlap the namespace switches.
+constexpr int kLoopbackWorkers = 2;
+
+// LoopbackOutcome is where a worker leaves a bring-up's status.
+class LoopbackOutcome {
+ public:
+  void Set(absl::Status status) {
+    absl::MutexLock lock(&mu_);
+    status_ = std::move(status);
+    done_ = true;
+  }
+
+  absl::Status Wait() {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(&done_));
+    return status_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  bool done_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status status_ ABSL_GUARDED_BY(mu_);
+};
+
+class KernelPendingLoopback final : public PendingLoopback {
+ public:
+  explicit KernelPendingLoopback(std::shared_ptr<LoopbackOutcome> outcome)
+      : outcome_(std::move(outcome)) {}
+  ~KernelPendingLoopback() override {
+    if (!waited_) outcome_->Wait().IgnoreError();
+  }
+
+  absl::Status Wait() override {
+    waited_ = true;
+    return outcome_->Wait();
+  }
+
+ private:
+  const std::shared_ptr<LoopbackOutcome> outcome_;
+  bool waited_ = false;
+};
 
 class KernelNetnsOps final : public NetnsOps {
  public:
-  absl::Status BringUpLoopback(absl::string_view netns_path) override {
+  absl::StatusOr<std::unique_ptr<PendingLoopback>> StartBringUpLoopback(
+      absl::string_view netns_path) override {
     OCICNI_ASSIGN_OR_RETURN(netns::NetNS ns, netns::NetNS::Open(netns_path));
-    return netns::BringUpLoopback(ns);
+    auto outcome = std::make_shared<LoopbackOutcome>();
+    workers_.Post(
+        [ns = std::move(ns), outcome](netns::WorkerThread& worker) mutable {
+          absl::Status status = netns::BringUpLoopback(worker, ns);
+          // Nothing of the pod stays open once the waiter hears about it.
+          { netns::NetNS closed = std::move(ns); }
+          outcome->Set(std::move(status));
+        });
+    return std::make_unique<KernelPendingLoopback>(std::move(outcome));
   }
 
   absl::StatusOr<InterfaceState> GetInterfaceState(
@@ -41,6 +105,9 @@ class KernelNetnsOps final : public NetnsOps {
     }
     return state;
   }
+
+ private:
+  netns::NamespaceWorkers workers_{kLoopbackWorkers};
 };
 
 }  // namespace

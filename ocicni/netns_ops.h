@@ -4,7 +4,10 @@
 // production (NewNetnsOps).
 //
 //   std::unique_ptr<NetnsOps> ops = NewNetnsOps();
-//   OCICNI_RETURN_IF_ERROR(ops->BringUpLoopback("/var/run/netns/pod"));
+//   OCICNI_ASSIGN_OR_RETURN(std::unique_ptr<PendingLoopback> lo,
+//                           ops->StartBringUpLoopback("/var/run/netns/pod"));
+//   ... other work on the pod, meanwhile ...
+//   OCICNI_RETURN_IF_ERROR(lo->Wait());
 //   OCICNI_ASSIGN_OR_RETURN(InterfaceState eth0,
 //                           ops->InterfaceState("/var/run/netns/pod", "eth0"));
 #ifndef OCICNI_OCICNI_NETNS_OPS_H_
@@ -28,23 +31,45 @@ struct InterfaceState {
   std::vector<std::string> addresses;
 };
 
+// PendingLoopback is a bring-up of `lo` in progress (StartBringUpLoopback).
+class PendingLoopback {
+ public:
+  // The destructor waits for the bring-up, as Wait does, if it has not
+  // been waited for: none outlives its handle.
+  virtual ~PendingLoopback() = default;
+
+  // Wait blocks until the bring-up has finished (one netlink round trip in
+  // the kernel implementation; there is no deadline) and returns its
+  // outcome: kPermissionDenied, others from netlink; all name the path.
+  // Call it once, from one thread.
+  virtual absl::Status Wait() = 0;
+};
+
 class NetnsOps {
  public:
   virtual ~NetnsOps() = default;
 
-  // BringUpLoopback sets `lo` up in the namespace at `netns_path`.
-  // Errors: kNotFound (no such path), kInvalidArgument (not a network
-  // namespace), kPermissionDenied, others from netlink; all name the path.
-  virtual absl::Status BringUpLoopback(absl::string_view netns_path) = 0;
+  // StartBringUpLoopback starts setting `lo` up in the namespace at
+  // `netns_path` and returns without waiting for it. It opens the path
+  // first, so a bad one fails here, before anything started: kNotFound (no
+  // such path), kInvalidArgument (not a network namespace),
+  // kPermissionDenied; the status names the path. Thread-safe.
+  virtual absl::StatusOr<std::unique_ptr<PendingLoopback>> StartBringUpLoopback(
+      absl::string_view netns_path) = 0;
+
+  // BringUpLoopback is StartBringUpLoopback and Wait, with their errors.
+  absl::Status BringUpLoopback(absl::string_view netns_path);
 
   // GetInterfaceState reads interface `ifname` in the namespace at
   // `netns_path`. Errors as BringUpLoopback; kNotFound for a missing
-  // interface.
+  // interface. Thread-safe; blocks for a thread start and two netlink dumps.
   virtual absl::StatusOr<InterfaceState> GetInterfaceState(
       absl::string_view netns_path, absl::string_view ifname) = 0;
 };
 
-// NewNetnsOps returns the real implementation (netns/ and libnl).
+// NewNetnsOps returns the real implementation (netns/ and libnl). It brings
+// `lo` up from a few persistent threads (netns/workers.h), started on first
+// use and joined when it is destroyed.
 std::unique_ptr<NetnsOps> NewNetnsOps();
 
 }  // namespace ocicni
