@@ -84,7 +84,9 @@ struct Options {
   // leave a 0-byte entry). Costs a disk flush per attachment.
   bool durable_cache = true;
   // Bring `lo` up inside the pod's namespace during SetUpPod (what runtimes
-  // otherwise use the loopback plugin for).
+  // otherwise use the loopback plugin for). It happens on a library thread
+  // while the plugins run; SetUpPod waits for it, and fails ("bringing up
+  // lo: ...", its networks rolled back) if it fails.
   bool bring_up_loopback = true;
   // Checks of plugins while the configuration loads. kNone trusts the
   // configuration. kBinaries requires every plugin type of a network to
@@ -209,7 +211,9 @@ class CNIPlugin {
   // reverse) under a fresh deadline as long as the call's own; unlike
   // TearDownPod, the rollback goes on past a plugin whose DEL fails, so the
   // others still release what they hold. The error says whether that
-  // rollback succeeded. Blocks while plugins run.
+  // rollback succeeded. With Options::bring_up_loopback, a failure to bring
+  // `lo` up fails the call the same way, after the chain. Blocks while
+  // plugins run.
   virtual absl::StatusOr<std::vector<NetResult>> SetUpPod(
       const PodNetwork& pod, const CallOptions& options = {}) = 0;
 

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <sstream>
 #include <thread>
@@ -32,8 +33,11 @@
 namespace ocicni {
 namespace {
 
+using ::testing::AllOf;
+using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::UnorderedElementsAre;
 
 using ::ocicni::testutil::ReadFile;
@@ -500,6 +504,159 @@ TEST_F(OcicniTest, RollbackGetsAFreshDeadline) {
   // The DEL's deadline is in the future when the rollback starts, and about
   // as long as the call's own.
   EXPECT_GT(deadlines[1], *call.deadline + absl::Milliseconds(250));
+}
+
+// Eventually polls `done` for up to 10 s.
+bool Eventually(const std::function<bool()>& done) {
+  const absl::Time until = absl::Now() + absl::Seconds(10);
+  while (!done()) {
+    if (absl::Now() > until) return false;
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  return true;
+}
+
+TEST_F(OcicniTest, LoopbackComesUpWhileTheChainRuns) {
+  AddConf("10-podnet.conflist", kPodNet);
+  Start();
+  netns_->HoldLoopback();
+  std::atomic<bool> returned{false};
+  absl::StatusOr<std::vector<NetResult>> results;
+  std::thread setup([&] {
+    results = plugin_->SetUpPod(Pod());
+    returned = true;
+  });
+  // The whole chain runs while lo is still on its way up ...
+  EXPECT_TRUE(Eventually([&] { return Calls().size() == 2; }));
+  EXPECT_EQ(netns_->loopback_pending(), 1);
+  absl::SleepFor(absl::Milliseconds(20));
+  EXPECT_FALSE(returned);  // ... and SetUpPod waits for it.
+  netns_->ReleaseLoopback();
+  setup.join();
+  ASSERT_TRUE(results.ok()) << results.status();
+  EXPECT_EQ(netns_->loopback_calls(), std::vector<std::string>{root_});
+  EXPECT_EQ(netns_->loopback_pending(), 0);
+  EXPECT_THAT(CacheFiles(), ElementsAre("podnet-pod1-eth0"));
+}
+
+TEST_F(OcicniTest, LoopbackFailureAfterTheChainRollsItBack) {
+  AddConf(
+      "10-a.conflist",
+      R"({"cniVersion":"1.0.0","name":"a","plugins":[{"type":"bridge"},{"type":"tuning"}]})");
+  AddConf("20-b.conflist",
+          R"({"cniVersion":"1.0.0","name":"b","plugins":[{"type":"ptp"}]})");
+  Start();
+  netns_->FailLoopback(
+      absl::PermissionDeniedError("set lo up in network namespace x: denied"));
+  PodNetwork pod = Pod();
+  pod.networks = {{"a", ""}, {"b", ""}};
+  auto r = plugin_->SetUpPod(pod);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(r.status().message(),
+            "pod default/web-0: bringing up lo: set lo up in network "
+            "namespace x: denied; rolled back");
+  EXPECT_THAT(
+      CallSummary(),
+      ElementsAre("ADD a/bridge eth0", "ADD a/tuning eth0", "ADD b/ptp eth1",
+                  "DEL b/ptp eth1", "DEL a/tuning eth0", "DEL a/bridge eth0"));
+  EXPECT_TRUE(CacheFiles().empty());
+  EXPECT_EQ(netns_->loopback_pending(), 0);
+
+  // A failing DEL in that rollback is reported too.
+  ClearCalls();
+  Fail("ptp/DEL", absl::UnknownError("CNI plugin \"ptp\" DEL broke"));
+  r = plugin_->SetUpPod(pod);
+  EXPECT_THAT(
+      std::string(r.status().message()),
+      AllOf(HasSubstr("bringing up lo"),
+            HasSubstr("rollback failed: CNI plugin \"ptp\" DEL broke")));
+}
+
+TEST_F(OcicniTest, LoopbackThatCannotStartRunsNoPlugin) {
+  AddConf("10-podnet.conflist", kPodNet);
+  Start();
+  netns_->FailLoopbackStart(absl::NotFoundError(
+      "open network namespace /run/netns/gone: No such file or directory"));
+  auto r = plugin_->SetUpPod(Pod());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(r.status().message(),
+            "pod default/web-0: bringing up lo: open network namespace "
+            "/run/netns/gone: No such file or directory");
+  EXPECT_TRUE(Calls().empty());
+  EXPECT_TRUE(CacheFiles().empty());
+}
+
+TEST_F(OcicniTest, ChainFailureWaitsForThePendingLoopback) {
+  AddConf("10-podnet.conflist", kPodNet);
+  Start();
+  netns_->HoldLoopback();
+  netns_->FailLoopback(absl::UnavailableError("netlink busy"));
+  Fail("portmap/ADD", absl::UnknownError("CNI plugin \"portmap\" failed"));
+  std::atomic<bool> returned{false};
+  absl::StatusOr<std::vector<NetResult>> r;
+  std::thread setup([&] {
+    r = plugin_->SetUpPod(Pod());
+    returned = true;
+  });
+  // Failed and rolled back, but lo is still pending: SetUpPod must not
+  // return with it in flight.
+  EXPECT_TRUE(Eventually([&] { return Calls().size() == 4; }));
+  absl::SleepFor(absl::Milliseconds(20));
+  EXPECT_FALSE(returned);
+  EXPECT_EQ(netns_->loopback_pending(), 1);
+  netns_->ReleaseLoopback();
+  setup.join();
+  EXPECT_EQ(netns_->loopback_pending(), 0);
+  // The chain's error comes first; lo's is noted.
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnknown);
+  EXPECT_EQ(FailureOf(r.status())->plugin, "portmap");
+  EXPECT_THAT(std::string(r.status().message()),
+              HasSubstr("CNI plugin \"portmap\" failed; rolled back; bringing "
+                        "up lo also failed: netlink busy"));
+  EXPECT_THAT(CallSummary(),
+              ElementsAre("ADD podnet/bridge eth0", "ADD podnet/portmap eth0",
+                          "DEL podnet/portmap eth0", "DEL podnet/bridge eth0"));
+  EXPECT_TRUE(CacheFiles().empty());
+}
+
+TEST_F(OcicniTest, ConcurrentPodsEachWaitForTheirOwnLoopback) {
+  AddConf("10-podnet.conflist", kPodNet);
+  Start();
+  {
+    absl::MutexLock lock(&mu_);
+    delay_ = absl::Milliseconds(20);
+  }
+  constexpr int kPods = 8;
+  std::vector<PodNetwork> pods;
+  for (int i = 0; i < kPods; ++i) {
+    PodNetwork pod = Pod(absl::StrCat("pod", i));
+    pod.netns = absl::StrCat(root_, "/ns", i);
+    ASSERT_EQ(mkdir(pod.netns.c_str(), 0755), 0);
+    pods.push_back(std::move(pod));
+  }
+  netns_->FailLoopback(absl::InternalError("lo broke"), pods[3].netns);
+  std::vector<absl::Status> statuses(kPods);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kPods; ++i) {
+    threads.emplace_back(
+        [&, i] { statuses[i] = plugin_->SetUpPod(pods[i]).status(); });
+  }
+  for (auto& t : threads) t.join();
+  for (int i = 0; i < kPods; ++i) {
+    if (i == 3) {
+      EXPECT_THAT(std::string(statuses[i].message()),
+                  HasSubstr("bringing up lo: lo broke; rolled back"));
+    } else {
+      EXPECT_TRUE(statuses[i].ok()) << i << ": " << statuses[i];
+    }
+  }
+  EXPECT_GE(max_running_.load(), 2);
+  EXPECT_EQ(netns_->loopback_calls().size(), static_cast<size_t>(kPods));
+  EXPECT_EQ(netns_->loopback_pending(), 0);
+  std::vector<std::string> cached = CacheFiles();
+  EXPECT_EQ(cached.size(), static_cast<size_t>(kPods - 1));
+  EXPECT_THAT(cached, Not(Contains("podnet-pod3-eth0")));
 }
 
 TEST_F(OcicniTest, TearDownUsesTheCacheAndIsRepeatable) {

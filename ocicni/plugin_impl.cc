@@ -243,6 +243,22 @@ class CniPluginImpl final : public CNIPlugin {
                           absl::Time deadline,
                           DelMode mode = DelMode::kStopAtFirstError);
 
+  // RollBack runs DEL (best effort) of targets[count-1] .. targets[0], the
+  // networks a failed SetUpPod has added (or started to), under a fresh
+  // deadline `budget` away, and returns the note for the error message:
+  // "; rolled back" or "; rollback failed: <errors>".
+  std::string RollBack(const PodNetwork& pod,
+                       const std::vector<Target>& targets, size_t count,
+                       absl::Duration budget);
+
+  // LoopbackError is SetUpPod's error for `lo` failing to come up.
+  static absl::Status LoopbackError(const PodNetwork& pod,
+                                    const absl::Status& lo) {
+    return absl::Status(lo.code(),
+                        absl::StrCat("pod ", pod.namespace_, "/", pod.name,
+                                     ": bringing up lo: ", lo.message()));
+  }
+
   // CachedConfig parses a network configuration read from the cache.
   // Attachments of one network share the same bytes, so the last few parses
   // are kept (the parse is a pure function of the bytes).
@@ -624,14 +640,18 @@ absl::StatusOr<std::vector<NetResult>> CniPluginImpl::SetUpPod(
   }
 
   PodLocks::PodGuard guard = locks_.LockPod(pod.id);
+  // lo comes up on a worker thread while the chain runs (the plugins do not
+  // need it); it is waited for before returning, whatever happens.
+  std::unique_ptr<PendingLoopback> lo;
   if (options_.bring_up_loopback && !pod.netns.empty()) {
-    absl::Status lo = netns_ops_->BringUpLoopback(pod.netns);
-    if (!lo.ok()) {
-      return absl::Status(lo.code(),
-                          absl::StrCat("pod ", pod.namespace_, "/", pod.name,
-                                       ": bringing up lo: ", lo.message()));
-    }
+    absl::StatusOr<std::unique_ptr<PendingLoopback>> started =
+        netns_ops_->StartBringUpLoopback(pod.netns);
+    if (!started.ok()) return LoopbackError(pod, started.status());
+    lo = *std::move(started);
   }
+  auto wait_for_lo = [&lo]() {
+    return lo != nullptr ? lo->Wait() : absl::OkStatus();
+  };
 
   std::vector<NetResult> results;
   for (size_t k = 0; k < targets.size(); ++k) {
@@ -640,18 +660,12 @@ absl::StatusOr<std::vector<NetResult>> CniPluginImpl::SetUpPod(
       results.push_back(*std::move(added));
       continue;
     }
-    // Roll back networks k..0 under a fresh deadline as long as ours.
-    const absl::Time rollback_deadline = absl::Now() + (deadline - start);
-    std::vector<absl::Status> rollback_errors;
-    for (size_t j = k + 1; j-- > 0;) {
-      absl::Status del =
-          DelNetwork(pod, targets[j], rollback_deadline, DelMode::kBestEffort);
-      if (!del.ok()) rollback_errors.push_back(del);
+    std::string note = RollBack(pod, targets, k + 1, deadline - start);
+    const absl::Status lo_status = wait_for_lo();
+    if (!lo_status.ok()) {
+      absl::StrAppend(&note,
+                      "; bringing up lo also failed: ", lo_status.message());
     }
-    std::string note = rollback_errors.empty()
-                           ? std::string("; rolled back")
-                           : absl::StrCat("; rollback failed: ",
-                                          Aggregate(rollback_errors).message());
     absl::Status error = added.status();
     absl::Status out(error.code(), absl::StrCat(error.message(), note));
     error.ForEachPayload([&](absl::string_view url, const absl::Cord& p) {
@@ -659,7 +673,29 @@ absl::StatusOr<std::vector<NetResult>> CniPluginImpl::SetUpPod(
     });
     return out;
   }
+  const absl::Status lo_status = wait_for_lo();
+  if (!lo_status.ok()) {
+    const std::string note =
+        RollBack(pod, targets, targets.size(), deadline - start);
+    const absl::Status error = LoopbackError(pod, lo_status);
+    return absl::Status(error.code(), absl::StrCat(error.message(), note));
+  }
   return results;
+}
+
+std::string CniPluginImpl::RollBack(const PodNetwork& pod,
+                                    const std::vector<Target>& targets,
+                                    size_t count, absl::Duration budget) {
+  const absl::Time deadline = absl::Now() + budget;
+  std::vector<absl::Status> errors;
+  for (size_t j = count; j-- > 0;) {
+    absl::Status del =
+        DelNetwork(pod, targets[j], deadline, DelMode::kBestEffort);
+    if (!del.ok()) errors.push_back(del);
+  }
+  return errors.empty()
+             ? std::string("; rolled back")
+             : absl::StrCat("; rollback failed: ", Aggregate(errors).message());
 }
 
 absl::Status CniPluginImpl::TearDownPod(const PodNetwork& pod,
