@@ -96,25 +96,120 @@ ResultCache::ResultCache(std::string cache_dir, bool durable)
   while (dir_.size() > 1 && dir_.back() == '/') dir_.pop_back();
 }
 
+ResultCache::~ResultCache() {
+  absl::MutexLock lock(&mu_);
+  for (const std::string& spare : spares_) ::unlink(spare.c_str());
+}
+
+int ResultCache::OpenSpare(std::string* name) const {
+  for (;;) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (spares_.empty()) return -1;
+      *name = std::move(spares_.back());
+      spares_.pop_back();
+    }
+    int fd = RetryOnEintr([&] {
+      return ::open(name->c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW |
+                                       O_NONBLOCK | O_NOCTTY);
+    });
+    struct stat st;
+    if (fd >= 0 && ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) return fd;
+    // Removed or replaced behind our back: drop it, try the next one.
+    if (fd >= 0) ::close(fd);
+    ::unlink(name->c_str());
+  }
+}
+
+bool ResultCache::RetireToSpare(const std::string& path) const {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) return false;
+  if (!S_ISREG(st.st_mode)) {
+    errno = EISDIR;  // Anything else: the caller's unlink reports it.
+    return false;
+  }
+  std::string spare;
+  {
+    absl::MutexLock lock(&mu_);
+    if (spares_.size() >= kMaxSpares) {
+      errno = 0;
+      return false;
+    }
+    spare =
+        absl::StrCat(ResultsDir(), "/.spare-", ::getpid(), "-", next_spare_++);
+  }
+  if (::rename(path.c_str(), spare.c_str()) != 0) return false;
+  // A spare holds nothing of the attachment it was.
+  if (::truncate(spare.c_str(), 0) != 0) {
+    ::unlink(spare.c_str());
+    return true;
+  }
+  absl::MutexLock lock(&mu_);
+  spares_.push_back(std::move(spare));
+  return true;
+}
+
+void ResultCache::Remember(const std::string& path, std::string bytes,
+                           types::DecodedCacheFile decoded) const {
+  auto shared =
+      std::make_shared<const types::DecodedCacheFile>(std::move(decoded));
+  absl::MutexLock lock(&mu_);
+  if (remembered_.size() >= kMaxRemembered && !remembered_.contains(path)) {
+    remembered_.erase(remembered_.begin());
+  }
+  remembered_[path] = Remembered{std::move(bytes), std::move(shared)};
+}
+
+void ResultCache::Forget(const std::string& path) const {
+  absl::MutexLock lock(&mu_);
+  remembered_.erase(path);
+}
+
+absl::StatusOr<types::DecodedCacheFile> ResultCache::Decode(
+    const std::string& path, std::string bytes) const {
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = remembered_.find(path);
+    if (it != remembered_.end() && it->second.bytes == bytes) {
+      return *it->second.decoded;
+    }
+  }
+  OCICNI_ASSIGN_OR_RETURN(types::DecodedCacheFile decoded,
+                          types::DecodeCacheFile(bytes, path));
+  Remember(path, std::move(bytes), decoded);
+  return decoded;
+}
+
 absl::Status ResultCache::Write(const types::CacheFile& file) const {
   OCICNI_ASSIGN_OR_RETURN(
       std::string path,
       types::CacheFilePath(dir_, file.network_name(), file.container_id(),
                            file.if_name()));
   const std::string results = ResultsDir();
-  OCICNI_RETURN_IF_ERROR(MkdirAll(results, 0700));
+  std::string bytes = types::EncodeCacheFile(file);
 
-  static std::atomic<uint64_t> counter{0};
-  std::string tmp =
-      absl::StrCat(results, "/.tmp-", ::getpid(), "-", counter.fetch_add(1),
-                   "-", file.container_id());
-  int fd = RetryOnEintr([&] {
-    return ::open(tmp.c_str(),
-                  O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-  });
-  if (fd < 0) return ErrnoToStatus(errno, absl::StrCat("create ", tmp));
+  std::string tmp;
+  int fd = OpenSpare(&tmp);
+  if (fd < 0) {
+    static std::atomic<uint64_t> counter{0};
+    tmp = absl::StrCat(results, "/.tmp-", ::getpid(), "-", counter.fetch_add(1),
+                       "-", file.container_id());
+    auto create = [&] {
+      return RetryOnEintr([&] {
+        return ::open(tmp.c_str(),
+                      O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+                      0600);
+      });
+    };
+    fd = create();
+    if (fd < 0 && errno == ENOENT) {
+      OCICNI_RETURN_IF_ERROR(MkdirAll(results, 0700));
+      fd = create();
+    }
+    if (fd < 0) return ErrnoToStatus(errno, absl::StrCat("create ", tmp));
+  }
   UniqueFd owned(fd);
-  absl::Status status = WriteAll(fd, types::EncodeCacheFile(file), tmp);
+  absl::Status status = WriteAll(fd, bytes, tmp);
   if (status.ok() && durable_ && ::fdatasync(fd) != 0) {
     status = ErrnoToStatus(errno, absl::StrCat("fsync ", tmp));
   }
@@ -124,6 +219,7 @@ absl::Status ResultCache::Write(const types::CacheFile& file) const {
   }
   if (!status.ok()) {
     ::unlink(tmp.c_str());
+    Forget(path);
     return status;
   }
   if (durable_) {
@@ -131,6 +227,10 @@ absl::Status ResultCache::Write(const types::CacheFile& file) const {
         OpenFd(results.c_str(), O_RDONLY | O_DIRECTORY);
     if (dir.ok()) ::fsync(dir->get());
   }
+  types::DecodedCacheFile written;
+  written.file = file;
+  written.file.set_kind(std::string(types::kCacheKind));
+  Remember(path, std::move(bytes), std::move(written));
   return absl::OkStatus();
 }
 
@@ -141,9 +241,12 @@ absl::StatusOr<std::optional<types::DecodedCacheFile>> ResultCache::Read(
       std::string path,
       types::CacheFilePath(dir_, network, container_id, ifname));
   OCICNI_ASSIGN_OR_RETURN(std::optional<std::string> bytes, ReadEntry(path));
-  if (!bytes.has_value()) return std::nullopt;
+  if (!bytes.has_value()) {
+    Forget(path);
+    return std::nullopt;
+  }
   OCICNI_ASSIGN_OR_RETURN(types::DecodedCacheFile decoded,
-                          types::DecodeCacheFile(*bytes, path));
+                          Decode(path, *std::move(bytes)));
   return decoded;
 }
 
@@ -153,6 +256,9 @@ absl::Status ResultCache::Remove(absl::string_view network,
   OCICNI_ASSIGN_OR_RETURN(
       std::string path,
       types::CacheFilePath(dir_, network, container_id, ifname));
+  Forget(path);
+  if (RetireToSpare(path)) return absl::OkStatus();
+  if (errno == ENOENT) return absl::OkStatus();
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
     const int unlink_errno = errno;
     // A read-only file system answers EROFS even for a name that is not
@@ -203,7 +309,7 @@ absl::StatusOr<std::vector<types::CacheFile>> ResultCache::List(
     absl::StatusOr<std::optional<std::string>> bytes = ReadEntry(path);
     if (!bytes.ok() || !bytes->has_value()) continue;
     absl::StatusOr<types::DecodedCacheFile> decoded =
-        types::DecodeCacheFile(**bytes, path);
+        Decode(path, **std::move(bytes));
     if (!decoded.ok() || decoded->legacy) continue;
     types::CacheFile& file = decoded->file;
     if (!container_id.empty() && file.container_id() != container_id) continue;
