@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/posix.h"
 #include "base/status_macros.h"
+#include "glog/logging.h"
 
 namespace ocicni {
 namespace {
@@ -97,6 +98,12 @@ ResultCache::ResultCache(std::string cache_dir, bool durable)
 }
 
 ResultCache::~ResultCache() {
+  {
+    absl::MutexLock lock(&jobs_mu_);
+    stopping_ = true;
+  }
+  // Workers finish every queued write before they exit.
+  for (std::thread& worker : workers_) worker.join();
   absl::MutexLock lock(&mu_);
   for (const std::string& spare : spares_) ::unlink(spare.c_str());
 }
@@ -169,6 +176,8 @@ absl::StatusOr<types::DecodedCacheFile> ResultCache::Decode(
     const std::string& path, std::string bytes) const {
   {
     absl::MutexLock lock(&mu_);
+    auto behind = behind_.find(path);
+    if (behind != behind_.end()) return *behind->second;
     auto it = remembered_.find(path);
     if (it != remembered_.end() && it->second.bytes == bytes) {
       return *it->second.decoded;
@@ -180,23 +189,18 @@ absl::StatusOr<types::DecodedCacheFile> ResultCache::Decode(
   return decoded;
 }
 
-absl::Status ResultCache::Write(const types::CacheFile& file) const {
-  OCICNI_ASSIGN_OR_RETURN(
-      std::string path,
-      types::CacheFilePath(dir_, file.network_name(), file.container_id(),
-                           file.if_name()));
-  const std::string results = ResultsDir();
-  std::string bytes = types::EncodeCacheFile(file);
-
-  std::string tmp;
-  int fd = OpenSpare(&tmp);
+absl::StatusOr<ResultCache::Temp> ResultCache::OpenTemp(
+    absl::string_view container_id) const {
+  Temp temp;
+  int fd = OpenSpare(&temp.name);
   if (fd < 0) {
     static std::atomic<uint64_t> counter{0};
-    tmp = absl::StrCat(results, "/.tmp-", ::getpid(), "-", counter.fetch_add(1),
-                       "-", file.container_id());
+    const std::string results = ResultsDir();
+    temp.name = absl::StrCat(results, "/.tmp-", ::getpid(), "-",
+                             counter.fetch_add(1), "-", container_id);
     auto create = [&] {
       return RetryOnEintr([&] {
-        return ::open(tmp.c_str(),
+        return ::open(temp.name.c_str(),
                       O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
                       0600);
       });
@@ -206,32 +210,176 @@ absl::Status ResultCache::Write(const types::CacheFile& file) const {
       OCICNI_RETURN_IF_ERROR(MkdirAll(results, 0700));
       fd = create();
     }
-    if (fd < 0) return ErrnoToStatus(errno, absl::StrCat("create ", tmp));
+    if (fd < 0) return ErrnoToStatus(errno, absl::StrCat("create ", temp.name));
   }
-  UniqueFd owned(fd);
-  absl::Status status = WriteAll(fd, bytes, tmp);
-  if (status.ok() && durable_ && ::fdatasync(fd) != 0) {
-    status = ErrnoToStatus(errno, absl::StrCat("fsync ", tmp));
+  temp.fd.reset(fd);
+  return temp;
+}
+
+absl::Status ResultCache::Commit(Temp temp, const std::string& path,
+                                 bool sync_data, bool sync_dir) const {
+  absl::Status status;
+  if (sync_data && ::fdatasync(temp.fd.get()) != 0) {
+    status = ErrnoToStatus(errno, absl::StrCat("fsync ", temp.name));
   }
-  owned.reset();
-  if (status.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {
-    status = ErrnoToStatus(errno, absl::StrCat("rename ", tmp, " to ", path));
+  temp.fd.reset();
+  if (status.ok() && ::rename(temp.name.c_str(), path.c_str()) != 0) {
+    status =
+        ErrnoToStatus(errno, absl::StrCat("rename ", temp.name, " to ", path));
   }
   if (!status.ok()) {
-    ::unlink(tmp.c_str());
+    ::unlink(temp.name.c_str());
+    return status;
+  }
+  if (sync_dir) {
+    absl::StatusOr<UniqueFd> dir =
+        OpenFd(ResultsDir().c_str(), O_RDONLY | O_DIRECTORY);
+    if (dir.ok()) ::fsync(dir->get());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ResultCache::WriteNow(const std::string& path,
+                                   const types::CacheFile& file,
+                                   std::string bytes, bool sync_dir) const {
+  WaitForWriteBehind(path);
+  OCICNI_ASSIGN_OR_RETURN(Temp temp, OpenTemp(file.container_id()));
+  OCICNI_RETURN_IF_ERROR(WriteAll(temp.fd.get(), bytes, temp.name));
+  absl::Status status = Commit(std::move(temp), path, durable_, sync_dir);
+  if (!status.ok()) {
     Forget(path);
     return status;
   }
-  if (durable_) {
-    absl::StatusOr<UniqueFd> dir =
-        OpenFd(results.c_str(), O_RDONLY | O_DIRECTORY);
-    if (dir.ok()) ::fsync(dir->get());
-  }
+  Remember(path, std::move(bytes), Written(file));
+  return absl::OkStatus();
+}
+
+types::DecodedCacheFile ResultCache::Written(const types::CacheFile& file) {
   types::DecodedCacheFile written;
   written.file = file;
   written.file.set_kind(std::string(types::kCacheKind));
-  Remember(path, std::move(bytes), std::move(written));
+  return written;
+}
+
+absl::Status ResultCache::Write(const types::CacheFile& file) const {
+  OCICNI_ASSIGN_OR_RETURN(
+      std::string path,
+      types::CacheFilePath(dir_, file.network_name(), file.container_id(),
+                           file.if_name()));
+  return WriteNow(path, file, types::EncodeCacheFile(file), durable_);
+}
+
+ResultCache::Pending ResultCache::StartWrite(
+    const types::CacheFile& file) const {
+  auto state = std::make_shared<Pending::State>();
+  if (!durable_) {
+    state->done = true;
+    return Pending(std::move(state));
+  }
+  absl::StatusOr<std::string> path = types::CacheFilePath(
+      dir_, file.network_name(), file.container_id(), file.if_name());
+  if (!path.ok()) {
+    state->status = path.status();
+    state->done = true;
+    return Pending(std::move(state));
+  }
+  Run([this, state, path = *std::move(path), file,
+       bytes = types::EncodeCacheFile(file)]() mutable {
+    absl::Status status = WriteNow(path, file, std::move(bytes), true);
+    absl::MutexLock lock(&state->mu);
+    state->status = std::move(status);
+    state->done = true;
+  });
+  return Pending(std::move(state));
+}
+
+absl::Status ResultCache::Pending::Wait() {
+  if (state_ == nullptr) return absl::OkStatus();
+  absl::MutexLock lock(&state_->mu);
+  state_->mu.Await(absl::Condition(&state_->done));
+  return state_->status;
+}
+
+absl::Status ResultCache::WriteBehind(const types::CacheFile& file) const {
+  if (!durable_) return Write(file);
+  OCICNI_ASSIGN_OR_RETURN(
+      std::string path,
+      types::CacheFilePath(dir_, file.network_name(), file.container_id(),
+                           file.if_name()));
+  std::string bytes = types::EncodeCacheFile(file);
+  WaitForWriteBehind(path);
+  OCICNI_ASSIGN_OR_RETURN(Temp temp, OpenTemp(file.container_id()));
+  absl::Status written = WriteAll(temp.fd.get(), bytes, temp.name);
+  if (!written.ok()) {
+    temp.fd.reset();
+    ::unlink(temp.name.c_str());
+    return written;
+  }
+  auto decoded = std::make_shared<const types::DecodedCacheFile>(Written(file));
+  {
+    absl::MutexLock lock(&mu_);
+    behind_[path] = decoded;
+  }
+  Run([this, path, bytes = std::move(bytes), decoded,
+       temp = std::move(temp)]() mutable {
+    // The entry's name is durable already (written before the plugins
+    // ran): only this file's data must be on disk before it replaces it.
+    absl::Status status = Commit(std::move(temp), path, true, false);
+    if (!status.ok()) {
+      LOG(WARNING) << "the cache entry " << path
+                   << " keeps its configuration but not the ADD result: "
+                   << status;
+    }
+    absl::MutexLock lock(&mu_);
+    behind_.erase(path);
+    if (status.ok()) {
+      remembered_[path] = Remembered{std::move(bytes), std::move(decoded)};
+    } else {
+      remembered_.erase(path);
+    }
+  });
   return absl::OkStatus();
+}
+
+void ResultCache::WaitForWriteBehind(const std::string& path) const {
+  absl::MutexLock lock(&mu_);
+  auto landed = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return !behind_.contains(path);
+  };
+  mu_.Await(absl::Condition(&landed));
+}
+
+std::shared_ptr<const types::DecodedCacheFile> ResultCache::Behind(
+    const std::string& path) const {
+  absl::MutexLock lock(&mu_);
+  auto it = behind_.find(path);
+  return it == behind_.end() ? nullptr : it->second;
+}
+
+void ResultCache::Run(absl::AnyInvocable<void()> job) const {
+  absl::MutexLock lock(&jobs_mu_);
+  jobs_.push_back(std::move(job));
+  if (idle_workers_ == 0 && workers_.size() < kWorkers) {
+    workers_.emplace_back([this] { Work(); });
+  }
+}
+
+void ResultCache::Work() const {
+  absl::MutexLock lock(&jobs_mu_);
+  for (;;) {
+    ++idle_workers_;
+    auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(jobs_mu_) {
+      return !jobs_.empty() || stopping_;
+    };
+    jobs_mu_.Await(absl::Condition(&ready));
+    --idle_workers_;
+    if (jobs_.empty()) return;  // stopping, and nothing left to do
+    absl::AnyInvocable<void()> job = std::move(jobs_.front());
+    jobs_.pop_front();
+    jobs_mu_.Unlock();
+    job();
+    jobs_mu_.Lock();
+  }
 }
 
 absl::StatusOr<std::optional<types::DecodedCacheFile>> ResultCache::Read(
@@ -240,6 +388,7 @@ absl::StatusOr<std::optional<types::DecodedCacheFile>> ResultCache::Read(
   OCICNI_ASSIGN_OR_RETURN(
       std::string path,
       types::CacheFilePath(dir_, network, container_id, ifname));
+  if (auto behind = Behind(path)) return *behind;
   OCICNI_ASSIGN_OR_RETURN(std::optional<std::string> bytes, ReadEntry(path));
   if (!bytes.has_value()) {
     Forget(path);
@@ -256,6 +405,7 @@ absl::Status ResultCache::Remove(absl::string_view network,
   OCICNI_ASSIGN_OR_RETURN(
       std::string path,
       types::CacheFilePath(dir_, network, container_id, ifname));
+  WaitForWriteBehind(path);
   Forget(path);
   if (RetireToSpare(path)) return absl::OkStatus();
   if (errno == ENOENT) return absl::OkStatus();

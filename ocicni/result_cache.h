@@ -27,22 +27,34 @@
 //   bytes last written or read at that path returns the remembered decoding
 //   instead of parsing the JSON again (at most kMaxRemembered entries).
 //
+// Durable writes off the critical path (StartWrite + WriteBehind): an ADD
+// first writes the entry without its result (what DEL needs: config,
+// CNI_ARGS, capability args) durably in the background while the plugins
+// run, then hands the entry with the result to WriteBehind, which fsyncs
+// it in the background and renames it over the first. This instance's
+// reads see the result at once; on disk the name holds, at every instant,
+// either the first entry or the complete one, never a torn file.
+//
 // Thread-safety: all methods may be called concurrently; callers serialize
 // operations on the same attachment (the library's per-pod lock does).
 #ifndef OCICNI_OCICNI_RESULT_CACHE_H_
 #define OCICNI_OCICNI_RESULT_CACHE_H_
 
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "base/posix.h"
 #include "types/cache.h"
 #include "types/cni.pb.h"
 
@@ -56,6 +68,26 @@ class ResultCache {
   static constexpr size_t kMaxSpares = 16;
   // Decoded entries remembered for reads of unchanged files.
   static constexpr size_t kMaxRemembered = 256;
+  // Threads doing background writes.
+  static constexpr size_t kWorkers = 2;
+
+  // Pending is a write running in the background.
+  class Pending {
+   public:
+    Pending() = default;
+    // Wait blocks until the write is done and returns its status.
+    absl::Status Wait();
+
+   private:
+    friend class ResultCache;
+    struct State {
+      absl::Mutex mu;
+      bool done ABSL_GUARDED_BY(mu) = false;
+      absl::Status status ABSL_GUARDED_BY(mu);
+    };
+    explicit Pending(std::shared_ptr<State> state) : state_(std::move(state)) {}
+    std::shared_ptr<State> state_;
+  };
 
   explicit ResultCache(std::string cache_dir, bool durable = true);
   // Unlinks this instance's spares.
@@ -71,6 +103,18 @@ class ResultCache {
   // an invalid name, ErrnoToStatus codes for I/O (kPermissionDenied,
   // kResourceExhausted for ENOSPC, ...), naming the path.
   absl::Status Write(const types::CacheFile& file) const;
+
+  // StartWrite runs Write(file) in the background; with `durable` off it
+  // writes nothing (there is nothing to gain from a first entry then).
+  Pending StartWrite(const types::CacheFile& file) const;
+
+  // WriteBehind replaces the entry by `file`: at once for this instance's
+  // Read/List, and on disk (fsync'ed, then renamed into place) in the
+  // background. The entry must already be on disk durably (StartWrite
+  // done). Remove and Write of the same entry wait for it to land; a
+  // failure to land is logged, and the entry written before stays. Without
+  // `durable` it is Write. Errors: those of Write's first steps.
+  absl::Status WriteBehind(const types::CacheFile& file) const;
 
   // Read returns the entry, std::nullopt when there is none (ENOENT, or an
   // unreadable/irregular file is reported as an error instead). Errors:
@@ -99,6 +143,25 @@ class ResultCache {
  private:
   absl::StatusOr<std::vector<types::CacheFile>> List(
       absl::string_view container_id, bool skip_loopback) const;
+
+  struct Temp {
+    std::string name;
+    UniqueFd fd;
+  };
+  // OpenTemp opens a spare or a new temporary file for an entry.
+  absl::StatusOr<Temp> OpenTemp(absl::string_view container_id) const;
+  // Commit renames the written `temp` to `path`, after fdatasync with
+  // `sync_data`, then fsyncs the directory with `sync_dir`.
+  absl::Status Commit(Temp temp, const std::string& path, bool sync_data,
+                      bool sync_dir) const;
+  absl::Status WriteNow(const std::string& path, const types::CacheFile& file,
+                        std::string bytes, bool sync_dir) const;
+  static types::DecodedCacheFile Written(const types::CacheFile& file);
+  void WaitForWriteBehind(const std::string& path) const;
+  std::shared_ptr<const types::DecodedCacheFile> Behind(
+      const std::string& path) const;
+  void Run(absl::AnyInvocable<void()> job) const;
+  void Work() const;
 
   // Decode returns the decoding of `bytes` read from `path`, remembered or
   // parsed (and then remembered).
@@ -129,6 +192,17 @@ class ResultCache {
       ABSL_GUARDED_BY(mu_);
   mutable std::vector<std::string> spares_ ABSL_GUARDED_BY(mu_);
   mutable uint64_t next_spare_ ABSL_GUARDED_BY(mu_) = 0;
+  // Entries written behind, not yet renamed into place.
+  mutable absl::flat_hash_map<std::string,
+                              std::shared_ptr<const types::DecodedCacheFile>>
+      behind_ ABSL_GUARDED_BY(mu_);
+
+  mutable absl::Mutex jobs_mu_;
+  mutable std::deque<absl::AnyInvocable<void()>> jobs_
+      ABSL_GUARDED_BY(jobs_mu_);
+  mutable std::vector<std::thread> workers_ ABSL_GUARDED_BY(jobs_mu_);
+  mutable size_t idle_workers_ ABSL_GUARDED_BY(jobs_mu_) = 0;
+  bool stopping_ ABSL_GUARDED_BY(jobs_mu_) = false;
 };
 
 }  // namespace ocicni

@@ -4,9 +4,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "testing/files.h"
@@ -287,6 +290,114 @@ TEST_F(ResultCacheTest, AnEntryChangedByAnotherToolIsReadAfresh) {
   WriteFile(path, "{");
   EXPECT_EQ(cache.Read("n", "c", "eth0").status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(ResultCacheTest, FirstEntryThenResultWrittenBehind) {
+  const std::string path = dir_ + "/results/n-c-eth0";
+  types::CacheFile full = Entry("n", "c", "eth0");
+  types::CacheFile first = full;
+  first.clear_result();
+  {
+    ResultCache cache(dir_);
+    ResultCache::Pending pending = cache.StartWrite(first);
+    ASSERT_TRUE(pending.Wait().ok());
+    EXPECT_EQ(ReadFile(path), types::EncodeCacheFile(first));
+
+    ASSERT_TRUE(cache.WriteBehind(full).ok());
+    // This instance sees the result at once, on disk it follows.
+    auto read = cache.Read("n", "c", "eth0");
+    ASSERT_TRUE(read.ok() && read->has_value());
+    EXPECT_TRUE((*read)->file.has_result());
+    auto listed = cache.ListAttachments("c");
+    ASSERT_TRUE(listed.ok());
+    ASSERT_EQ(listed->size(), 1u);
+    EXPECT_TRUE((*listed)[0].has_result());
+    EXPECT_EQ(testutil::ReadFileOnceItHas(path, "\"result\":"),
+              types::EncodeCacheFile(full));
+
+    // A second write behind, then Remove: it waits for the write to land,
+    // so nothing reappears after it.
+    full.set_netns("/var/run/netns/again");
+    ASSERT_TRUE(cache.WriteBehind(full).ok());
+    ASSERT_TRUE(cache.Remove("n", "c", "eth0").ok());
+    EXPECT_EQ(Inode(path), 0u);
+    EXPECT_FALSE(cache.Read("n", "c", "eth0")->has_value());
+
+    // The destructor waits for writes still in flight.
+    ASSERT_TRUE(cache.StartWrite(first).Wait().ok());
+    ASSERT_TRUE(cache.WriteBehind(full).ok());
+  }
+  EXPECT_EQ(ReadFile(path), types::EncodeCacheFile(full));
+  EXPECT_TRUE(Names(dir_ + "/results", ".tmp-").empty());
+  EXPECT_TRUE(Names(dir_ + "/results", ".spare-").empty());
+}
+
+TEST_F(ResultCacheTest, WithoutDurabilityTheFirstEntryIsSkipped) {
+  const std::string path = dir_ + "/results/n-c-eth0";
+  ResultCache cache(dir_, /*durable=*/false);
+  types::CacheFile full = Entry("n", "c", "eth0");
+  ASSERT_TRUE(cache.StartWrite(full).Wait().ok());
+  EXPECT_EQ(Inode(path), 0u);
+  ASSERT_TRUE(cache.WriteBehind(full).ok());
+  EXPECT_EQ(ReadFile(path), types::EncodeCacheFile(full));  // at once
+}
+
+TEST_F(ResultCacheTest, AWriteBehindThatCannotLandLeavesTheFirstEntry) {
+  const std::string results = dir_ + "/results";
+  const std::string path = results + "/n-c-eth0";
+  ResultCache cache(dir_);
+  types::CacheFile first = Entry("n", "c", "eth0");
+  first.clear_result();
+  ASSERT_TRUE(cache.StartWrite(first).Wait().ok());
+  // The results directory turns read-only: the rename cannot happen (the
+  // temporary file was already open for writing, so the write succeeds).
+  ASSERT_EQ(chmod(results.c_str(), 0500), 0);
+  bool root = geteuid() == 0;
+  if (root) {
+    // root ignores the mode: make the rename fail another way.
+    ASSERT_EQ(unlink(path.c_str()), 0);
+    ASSERT_EQ(mkdir(path.c_str(), 0700), 0);
+    ASSERT_EQ(mkdir((path + "/x").c_str(), 0700), 0);
+  }
+  ASSERT_TRUE(cache.WriteBehind(Entry("n", "c", "eth0")).ok());
+  // Once it failed, this instance reads what is on disk again.
+  EXPECT_TRUE(testutil::WaitFor([&] {
+    auto read = cache.Read("n", "c", "eth0");
+    return !read.ok() || !read->has_value() || !(*read)->file.has_result();
+  }));
+  ASSERT_EQ(chmod(results.c_str(), 0700), 0);
+  if (root) {
+    rmdir((path + "/x").c_str());
+    rmdir(path.c_str());
+  }
+  EXPECT_TRUE(Names(results, ".tmp-").empty());
+}
+
+TEST_F(ResultCacheTest, ConcurrentAttachmentsStayConsistent) {
+  ResultCache cache(dir_);
+  std::vector<std::thread> threads;
+  std::atomic<int> bad{0};
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 30; ++i) {
+        const std::string cid = absl::StrCat("c", t, "-", i);
+        types::CacheFile full = Entry("n", cid, "eth0");
+        types::CacheFile first = full;
+        first.clear_result();
+        ResultCache::Pending p = cache.StartWrite(first);
+        if (!p.Wait().ok() || !cache.WriteBehind(full).ok()) ++bad;
+        auto read = cache.Read("n", cid, "eth0");
+        if (!read.ok() || !read->has_value() || !(*read)->file.has_result()) {
+          ++bad;
+        }
+        if (!cache.Remove("n", cid, "eth0").ok()) ++bad;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(bad.load(), 0);
+  EXPECT_TRUE(cache.ListAll()->empty());
+  EXPECT_TRUE(Names(dir_ + "/results", ".tmp-").empty());
 }
 
 }  // namespace
