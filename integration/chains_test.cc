@@ -14,6 +14,7 @@
 #include "netns/netns.h"
 #include "netns/test_util.h"
 #include "ocicni/ocicni.h"
+#include "testing/files.h"
 #include "types/json.h"
 
 namespace ocicni::integration {
@@ -348,8 +349,8 @@ TEST_P(VersionsTest, BridgePortmapAtVersion) {
   EXPECT_THAT(Addresses(pod), ElementsAre("10.18.0.2/24"));
 
   // The cache holds the result in the config's version.
-  const std::string cached =
-      ReadFile(absl::StrCat(cache_dir(), "/results/v-version-pod-eth0"));
+  const std::string cached = testutil::ReadFileOnceItHas(
+      absl::StrCat(cache_dir(), "/results/v-version-pod-eth0"), "\"result\":");
   EXPECT_THAT(cached, HasSubstr(absl::StrCat(R"("result":{"cniVersion":")",
                                              version, "\"")));
   absl::StatusOr<std::vector<NetResult>> status =

@@ -129,7 +129,18 @@ std::vector<std::string> HostLocalReservations(const std::string& data_dir) {
 }
 
 std::vector<std::string> CacheEntries(const std::string& cache_dir) {
-  return ListDir(cache_dir + "/results");
+  std::vector<std::string> out;
+  for (std::string& name : ListDir(cache_dir + "/results")) {
+    // Empty spare inodes the library keeps for reuse hold no entry.
+    const std::string path = absl::StrCat(cache_dir, "/results/", name);
+    struct stat st;
+    if (absl::StartsWith(name, ".spare-") && ::stat(path.c_str(), &st) == 0 &&
+        S_ISREG(st.st_mode) && st.st_size == 0) {
+      continue;
+    }
+    out.push_back(std::move(name));
+  }
+  return out;
 }
 
 std::vector<std::string> HostLinks(absl::string_view kind) {

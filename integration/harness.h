@@ -88,7 +88,8 @@ bool IsNotSupportedByKernel(const absl::Status& status);
 // `data_dir` as "<network>/<ip>".
 std::vector<std::string> HostLocalReservations(const std::string& data_dir);
 
-// CacheEntries lists the files in `cache_dir`/results.
+// CacheEntries lists the files in `cache_dir`/results, except the empty
+// `.spare-*` files the library keeps for reuse.
 std::vector<std::string> CacheEntries(const std::string& cache_dir);
 
 // HostLinks lists the links of the host namespace (this process's) whose

@@ -114,7 +114,8 @@ TEST_F(InteropTest, OurEntryHoldsWhatGoLibcniWrites) {
   ASSERT_EQ(stat((cache_dir() + "/results").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0700u);
 
-  const std::string ours_bytes = ReadFile(entry_path_);
+  const std::string ours_bytes =
+      testutil::ReadFileOnceItHas(entry_path_, "\"result\":");
   // libcni's keys in libcni's order; Go's entry has no netns (omitempty).
   std::vector<std::string> ours_keys = TopLevelKeys(ours_bytes);
   std::vector<std::string> go_keys = TopLevelKeys(go_entry_);

@@ -2,6 +2,8 @@
 // config reaching the plugins, CHECK catching a change behind our back, DEL
 // when the namespace is gone or was already deleted, GC, and the rollback
 // of a half-attached pod.
+#include <unistd.h>
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,6 +25,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 using ::testing::SizeIs;
 using ::testing::UnorderedElementsAre;
 
@@ -312,6 +315,14 @@ TEST_F(RollbackTest, SecondNetworkFailsAddAndDel) {
   EXPECT_EQ(FailureOf(error)->plugin, "bandwidth");
   EXPECT_THAT(CniErrorOf(error)->msg(), HasSubstr("burst"));
   EXPECT_THAT(std::string(error.message()), HasSubstr("; rollback failed"));
+  // The failed DEL keeps the entry written before the plugins ran (the
+  // configuration, no result), so that a later TearDownPod retries it.
+  const std::string entry =
+      absl::StrCat(cache_dir(), "/results/second-rollback-pod-eth1");
+  EXPECT_THAT(CacheEntries(cache_dir()),
+              ElementsAre("second-rollback-pod-eth1"));
+  EXPECT_THAT(ReadFile(entry), Not(HasSubstr("\"result\"")));
+  ::unlink(entry.c_str());
   ExpectNothingLeft();
 }
 

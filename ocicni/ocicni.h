@@ -80,8 +80,14 @@ struct Options {
   absl::Duration default_timeout = absl::Seconds(60);
   // When set, <prefix>/opt/<type>/bin is searched first for each plugin.
   std::string vendor_prefix;
-  // fsync cache files before renaming them into place (a power loss cannot
-  // leave a 0-byte entry). Costs a disk flush per attachment.
+  // Durable result cache. Each attachment's entry is first written without
+  // the ADD result (the config, CNI_ARGS and capability args DEL needs),
+  // fsync'ed and renamed into place while the plugins run, and SetUpPod
+  // returns only once that is on disk. The entry with the result is then
+  // fsync'ed and renamed over it in the background (within a disk flush;
+  // this process sees it at once). A crash or power loss at any point
+  // leaves one of the two complete entries, never a torn or 0-byte one.
+  // Off: entries are written once, after the ADD, without fsync.
   bool durable_cache = true;
   // Bring `lo` up inside the pod's namespace during SetUpPod (what runtimes
   // otherwise use the loopback plugin for). It happens on a library thread

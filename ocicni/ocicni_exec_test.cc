@@ -282,7 +282,8 @@ TEST_F(OcicniExecTest, OurCacheFileHasLibcnisKeysInItsOrder) {
   pod.netns = root_;
   pod.runtime_config["net"].port_mappings.push_back({1, 2, "udp", ""});
   ASSERT_TRUE(plugin_->SetUpPod(pod).ok());
-  std::string bytes = ReadFile(cache_dir_ + "/results/net-k1-eth0");
+  std::string bytes = testutil::ReadFileOnceItHas(
+      cache_dir_ + "/results/net-k1-eth0", "\"result\":");
   std::vector<std::string> keys = testutil::TopLevelKeys(bytes);
   EXPECT_THAT(keys, ElementsAre("kind", "containerId", "config", "ifName",
                                 "networkName", "netns", "cniArgs",

@@ -416,11 +416,36 @@ absl::StatusOr<NetResult> CniPluginImpl::AddNetwork(const PodNetwork& pod,
   const std::string cni_args = JoinArgs(args);
   const Struct caps = types::CapabilityArgs(ToProto(target.runtime));
 
+  // What DEL needs is on disk (durably, written while the plugins run)
+  // before the first plugin's work can outlive a crash of this process.
+  types::CacheFile entry;
+  entry.set_container_id(pod.id);
+  entry.set_config(conf.Bytes());
+  entry.set_if_name(target.ifname);
+  entry.set_network_name(conf.name);
+  entry.set_netns(pod.netns);
+  for (const auto& [key, value] : args) {
+    google::protobuf::ListValue* pair = entry.add_cni_args();
+    *pair->add_values() = types::StringValue(key);
+    *pair->add_values() = types::StringValue(value);
+  }
+  *entry.mutable_capability_args() = caps;
+  ResultCache::Pending first = cache_.StartWrite(entry);
+  auto cache_error = [&](const absl::Status& s) {
+    return WithFailure(
+        absl::Status(s.code(),
+                     absl::StrCat("network \"", conf.name,
+                                  "\": caching the result: ", s.message())),
+        conf.name, "");
+  };
+
   std::optional<Value> prev;
   types::Result last;
   last.set_cni_version(conf.cni_version);
   for (const PluginConfig& plugin : conf.plugins) {
     auto fail = [&](const absl::Status& s) {
+      // The rollback reads the first entry: it must have landed (or not).
+      first.Wait().IgnoreError();
       return WithFailure(s, conf.name, plugin.type);
     };
     absl::StatusOr<std::string> request =
@@ -443,27 +468,11 @@ absl::StatusOr<NetResult> CniPluginImpl::AddNetwork(const PodNetwork& pod,
     last = *std::move(converted);
   }
 
-  types::CacheFile entry;
-  entry.set_container_id(pod.id);
-  entry.set_config(conf.Bytes());
-  entry.set_if_name(target.ifname);
-  entry.set_network_name(conf.name);
-  entry.set_netns(pod.netns);
-  for (const auto& [key, value] : args) {
-    google::protobuf::ListValue* pair = entry.add_cni_args();
-    *pair->add_values() = types::StringValue(key);
-    *pair->add_values() = types::StringValue(value);
-  }
-  *entry.mutable_capability_args() = caps;
+  absl::Status landed = first.Wait();
+  if (!landed.ok()) return cache_error(landed);
   if (prev.has_value()) *entry.mutable_result() = prev->struct_value();
-  absl::Status written = cache_.Write(entry);
-  if (!written.ok()) {
-    return WithFailure(
-        absl::Status(written.code(), absl::StrCat("network \"", conf.name,
-                                                  "\": caching the result: ",
-                                                  written.message())),
-        conf.name, "");
-  }
+  absl::Status written = cache_.WriteBehind(entry);
+  if (!written.ok()) return cache_error(written);
   return NetResult{conf.name, target.ifname, std::move(last)};
 }
 

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/posix.h"
 #include "base/status_macros.h"
+#include "glog/logging.h"
 
 namespace ocicni {
 namespace {
@@ -96,42 +97,289 @@ ResultCache::ResultCache(std::string cache_dir, bool durable)
   while (dir_.size() > 1 && dir_.back() == '/') dir_.pop_back();
 }
 
+ResultCache::~ResultCache() {
+  {
+    absl::MutexLock lock(&jobs_mu_);
+    stopping_ = true;
+  }
+  // Workers finish every queued write before they exit.
+  for (std::thread& worker : workers_) worker.join();
+  absl::MutexLock lock(&mu_);
+  for (const std::string& spare : spares_) ::unlink(spare.c_str());
+}
+
+int ResultCache::OpenSpare(std::string* name) const {
+  for (;;) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (spares_.empty()) return -1;
+      *name = std::move(spares_.back());
+      spares_.pop_back();
+    }
+    int fd = RetryOnEintr([&] {
+      return ::open(name->c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW |
+                                       O_NONBLOCK | O_NOCTTY);
+    });
+    struct stat st;
+    if (fd >= 0 && ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) return fd;
+    // Removed or replaced behind our back: drop it, try the next one.
+    if (fd >= 0) ::close(fd);
+    ::unlink(name->c_str());
+  }
+}
+
+bool ResultCache::RetireToSpare(const std::string& path) const {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) return false;
+  if (!S_ISREG(st.st_mode)) {
+    errno = EISDIR;  // Anything else: the caller's unlink reports it.
+    return false;
+  }
+  std::string spare;
+  {
+    absl::MutexLock lock(&mu_);
+    if (spares_.size() >= kMaxSpares) {
+      errno = 0;
+      return false;
+    }
+    spare =
+        absl::StrCat(ResultsDir(), "/.spare-", ::getpid(), "-", next_spare_++);
+  }
+  if (::rename(path.c_str(), spare.c_str()) != 0) return false;
+  // A spare holds nothing of the attachment it was.
+  if (::truncate(spare.c_str(), 0) != 0) {
+    ::unlink(spare.c_str());
+    return true;
+  }
+  absl::MutexLock lock(&mu_);
+  spares_.push_back(std::move(spare));
+  return true;
+}
+
+void ResultCache::Remember(const std::string& path, std::string bytes,
+                           types::DecodedCacheFile decoded) const {
+  auto shared =
+      std::make_shared<const types::DecodedCacheFile>(std::move(decoded));
+  absl::MutexLock lock(&mu_);
+  if (remembered_.size() >= kMaxRemembered && !remembered_.contains(path)) {
+    remembered_.erase(remembered_.begin());
+  }
+  remembered_[path] = Remembered{std::move(bytes), std::move(shared)};
+}
+
+void ResultCache::Forget(const std::string& path) const {
+  absl::MutexLock lock(&mu_);
+  remembered_.erase(path);
+}
+
+absl::StatusOr<types::DecodedCacheFile> ResultCache::Decode(
+    const std::string& path, std::string bytes) const {
+  {
+    absl::MutexLock lock(&mu_);
+    auto behind = behind_.find(path);
+    if (behind != behind_.end()) return *behind->second;
+    auto it = remembered_.find(path);
+    if (it != remembered_.end() && it->second.bytes == bytes) {
+      return *it->second.decoded;
+    }
+  }
+  OCICNI_ASSIGN_OR_RETURN(types::DecodedCacheFile decoded,
+                          types::DecodeCacheFile(bytes, path));
+  Remember(path, std::move(bytes), decoded);
+  return decoded;
+}
+
+absl::StatusOr<ResultCache::Temp> ResultCache::OpenTemp(
+    absl::string_view container_id) const {
+  Temp temp;
+  int fd = OpenSpare(&temp.name);
+  if (fd < 0) {
+    static std::atomic<uint64_t> counter{0};
+    const std::string results = ResultsDir();
+    temp.name = absl::StrCat(results, "/.tmp-", ::getpid(), "-",
+                             counter.fetch_add(1), "-", container_id);
+    auto create = [&] {
+      return RetryOnEintr([&] {
+        return ::open(temp.name.c_str(),
+                      O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+                      0600);
+      });
+    };
+    fd = create();
+    if (fd < 0 && errno == ENOENT) {
+      OCICNI_RETURN_IF_ERROR(MkdirAll(results, 0700));
+      fd = create();
+    }
+    if (fd < 0) return ErrnoToStatus(errno, absl::StrCat("create ", temp.name));
+  }
+  temp.fd.reset(fd);
+  return temp;
+}
+
+absl::Status ResultCache::Commit(Temp temp, const std::string& path,
+                                 bool sync_data, bool sync_dir) const {
+  absl::Status status;
+  if (sync_data && ::fdatasync(temp.fd.get()) != 0) {
+    status = ErrnoToStatus(errno, absl::StrCat("fsync ", temp.name));
+  }
+  temp.fd.reset();
+  if (status.ok() && ::rename(temp.name.c_str(), path.c_str()) != 0) {
+    status =
+        ErrnoToStatus(errno, absl::StrCat("rename ", temp.name, " to ", path));
+  }
+  if (!status.ok()) {
+    ::unlink(temp.name.c_str());
+    return status;
+  }
+  if (sync_dir) {
+    absl::StatusOr<UniqueFd> dir =
+        OpenFd(ResultsDir().c_str(), O_RDONLY | O_DIRECTORY);
+    if (dir.ok()) ::fsync(dir->get());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ResultCache::WriteNow(const std::string& path,
+                                   const types::CacheFile& file,
+                                   std::string bytes, bool sync_dir) const {
+  WaitForWriteBehind(path);
+  OCICNI_ASSIGN_OR_RETURN(Temp temp, OpenTemp(file.container_id()));
+  OCICNI_RETURN_IF_ERROR(WriteAll(temp.fd.get(), bytes, temp.name));
+  absl::Status status = Commit(std::move(temp), path, durable_, sync_dir);
+  if (!status.ok()) {
+    Forget(path);
+    return status;
+  }
+  Remember(path, std::move(bytes), Written(file));
+  return absl::OkStatus();
+}
+
+types::DecodedCacheFile ResultCache::Written(const types::CacheFile& file) {
+  types::DecodedCacheFile written;
+  written.file = file;
+  written.file.set_kind(std::string(types::kCacheKind));
+  return written;
+}
+
 absl::Status ResultCache::Write(const types::CacheFile& file) const {
   OCICNI_ASSIGN_OR_RETURN(
       std::string path,
       types::CacheFilePath(dir_, file.network_name(), file.container_id(),
                            file.if_name()));
-  const std::string results = ResultsDir();
-  OCICNI_RETURN_IF_ERROR(MkdirAll(results, 0700));
+  return WriteNow(path, file, types::EncodeCacheFile(file), durable_);
+}
 
-  static std::atomic<uint64_t> counter{0};
-  std::string tmp =
-      absl::StrCat(results, "/.tmp-", ::getpid(), "-", counter.fetch_add(1),
-                   "-", file.container_id());
-  int fd = RetryOnEintr([&] {
-    return ::open(tmp.c_str(),
-                  O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+ResultCache::Pending ResultCache::StartWrite(
+    const types::CacheFile& file) const {
+  auto state = std::make_shared<Pending::State>();
+  if (!durable_) {
+    state->done = true;
+    return Pending(std::move(state));
+  }
+  absl::StatusOr<std::string> path = types::CacheFilePath(
+      dir_, file.network_name(), file.container_id(), file.if_name());
+  if (!path.ok()) {
+    state->status = path.status();
+    state->done = true;
+    return Pending(std::move(state));
+  }
+  Run([this, state, path = *std::move(path), file,
+       bytes = types::EncodeCacheFile(file)]() mutable {
+    absl::Status status = WriteNow(path, file, std::move(bytes), true);
+    absl::MutexLock lock(&state->mu);
+    state->status = std::move(status);
+    state->done = true;
   });
-  if (fd < 0) return ErrnoToStatus(errno, absl::StrCat("create ", tmp));
-  UniqueFd owned(fd);
-  absl::Status status = WriteAll(fd, types::EncodeCacheFile(file), tmp);
-  if (status.ok() && durable_ && ::fdatasync(fd) != 0) {
-    status = ErrnoToStatus(errno, absl::StrCat("fsync ", tmp));
+  return Pending(std::move(state));
+}
+
+absl::Status ResultCache::Pending::Wait() {
+  if (state_ == nullptr) return absl::OkStatus();
+  absl::MutexLock lock(&state_->mu);
+  state_->mu.Await(absl::Condition(&state_->done));
+  return state_->status;
+}
+
+absl::Status ResultCache::WriteBehind(const types::CacheFile& file) const {
+  if (!durable_) return Write(file);
+  OCICNI_ASSIGN_OR_RETURN(
+      std::string path,
+      types::CacheFilePath(dir_, file.network_name(), file.container_id(),
+                           file.if_name()));
+  std::string bytes = types::EncodeCacheFile(file);
+  WaitForWriteBehind(path);
+  OCICNI_ASSIGN_OR_RETURN(Temp temp, OpenTemp(file.container_id()));
+  absl::Status written = WriteAll(temp.fd.get(), bytes, temp.name);
+  if (!written.ok()) {
+    temp.fd.reset();
+    ::unlink(temp.name.c_str());
+    return written;
   }
-  owned.reset();
-  if (status.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {
-    status = ErrnoToStatus(errno, absl::StrCat("rename ", tmp, " to ", path));
+  auto decoded = std::make_shared<const types::DecodedCacheFile>(Written(file));
+  {
+    absl::MutexLock lock(&mu_);
+    behind_[path] = decoded;
   }
-  if (!status.ok()) {
-    ::unlink(tmp.c_str());
-    return status;
-  }
-  if (durable_) {
-    absl::StatusOr<UniqueFd> dir =
-        OpenFd(results.c_str(), O_RDONLY | O_DIRECTORY);
-    if (dir.ok()) ::fsync(dir->get());
-  }
+  Run([this, path, bytes = std::move(bytes), decoded,
+       temp = std::move(temp)]() mutable {
+    // The entry's name is durable already (written before the plugins
+    // ran): only this file's data must be on disk before it replaces it.
+    absl::Status status = Commit(std::move(temp), path, true, false);
+    if (!status.ok()) {
+      LOG(WARNING) << "the cache entry " << path
+                   << " keeps its configuration but not the ADD result: "
+                   << status;
+    }
+    absl::MutexLock lock(&mu_);
+    behind_.erase(path);
+    if (status.ok()) {
+      remembered_[path] = Remembered{std::move(bytes), std::move(decoded)};
+    } else {
+      remembered_.erase(path);
+    }
+  });
   return absl::OkStatus();
+}
+
+void ResultCache::WaitForWriteBehind(const std::string& path) const {
+  absl::MutexLock lock(&mu_);
+  auto landed = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return !behind_.contains(path);
+  };
+  mu_.Await(absl::Condition(&landed));
+}
+
+std::shared_ptr<const types::DecodedCacheFile> ResultCache::Behind(
+    const std::string& path) const {
+  absl::MutexLock lock(&mu_);
+  auto it = behind_.find(path);
+  return it == behind_.end() ? nullptr : it->second;
+}
+
+void ResultCache::Run(absl::AnyInvocable<void()> job) const {
+  absl::MutexLock lock(&jobs_mu_);
+  jobs_.push_back(std::move(job));
+  if (idle_workers_ == 0 && workers_.size() < kWorkers) {
+    workers_.emplace_back([this] { Work(); });
+  }
+}
+
+void ResultCache::Work() const {
+  absl::MutexLock lock(&jobs_mu_);
+  for (;;) {
+    ++idle_workers_;
+    auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(jobs_mu_) {
+      return !jobs_.empty() || stopping_;
+    };
+    jobs_mu_.Await(absl::Condition(&ready));
+    --idle_workers_;
+    if (jobs_.empty()) return;  // stopping, and nothing left to do
+    absl::AnyInvocable<void()> job = std::move(jobs_.front());
+    jobs_.pop_front();
+    jobs_mu_.Unlock();
+    job();
+    jobs_mu_.Lock();
+  }
 }
 
 absl::StatusOr<std::optional<types::DecodedCacheFile>> ResultCache::Read(
@@ -140,10 +388,14 @@ absl::StatusOr<std::optional<types::DecodedCacheFile>> ResultCache::Read(
   OCICNI_ASSIGN_OR_RETURN(
       std::string path,
       types::CacheFilePath(dir_, network, container_id, ifname));
+  if (auto behind = Behind(path)) return *behind;
   OCICNI_ASSIGN_OR_RETURN(std::optional<std::string> bytes, ReadEntry(path));
-  if (!bytes.has_value()) return std::nullopt;
+  if (!bytes.has_value()) {
+    Forget(path);
+    return std::nullopt;
+  }
   OCICNI_ASSIGN_OR_RETURN(types::DecodedCacheFile decoded,
-                          types::DecodeCacheFile(*bytes, path));
+                          Decode(path, *std::move(bytes)));
   return decoded;
 }
 
@@ -153,6 +405,10 @@ absl::Status ResultCache::Remove(absl::string_view network,
   OCICNI_ASSIGN_OR_RETURN(
       std::string path,
       types::CacheFilePath(dir_, network, container_id, ifname));
+  WaitForWriteBehind(path);
+  Forget(path);
+  if (RetireToSpare(path)) return absl::OkStatus();
+  if (errno == ENOENT) return absl::OkStatus();
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
     const int unlink_errno = errno;
     // A read-only file system answers EROFS even for a name that is not
@@ -203,7 +459,7 @@ absl::StatusOr<std::vector<types::CacheFile>> ResultCache::List(
     absl::StatusOr<std::optional<std::string>> bytes = ReadEntry(path);
     if (!bytes.ok() || !bytes->has_value()) continue;
     absl::StatusOr<types::DecodedCacheFile> decoded =
-        types::DecodeCacheFile(**bytes, path);
+        Decode(path, **std::move(bytes));
     if (!decoded.ok() || decoded->legacy) continue;
     types::CacheFile& file = decoded->file;
     if (!container_id.empty() && file.container_id() != container_id) continue;

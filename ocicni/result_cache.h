@@ -15,18 +15,46 @@
 // validated (types::CacheFilePath), so no value can address a file outside
 // the results directory.
 //
+// Two things keep the per-pod cost low under churn:
+// - Inodes are recycled. Remove renames the entry to a hidden spare
+//   (`.spare-<pid>-<n>`, at most kMaxSpares per instance) instead of
+//   unlinking it (and truncates it), and Write refills a spare instead of
+//   creating a file. Allocating an inode is the expensive part of a create
+//   on some file systems (ext4 without a journal scans past every recently
+//   deleted inode). Spares are ignored by every reader (libcni only opens
+//   exact entry names; List skips dot files) and unlinked by the destructor.
+// - Decoded entries are remembered by content: a read whose bytes equal the
+//   bytes last written or read at that path returns the remembered decoding
+//   instead of parsing the JSON again (at most kMaxRemembered entries).
+//
+// Durable writes off the critical path (StartWrite + WriteBehind): an ADD
+// first writes the entry without its result (what DEL needs: config,
+// CNI_ARGS, capability args) durably in the background while the plugins
+// run, then hands the entry with the result to WriteBehind, which fsyncs
+// it in the background and renames it over the first. This instance's
+// reads see the result at once; on disk the name holds, at every instant,
+// either the first entry or the complete one, never a torn file.
+//
 // Thread-safety: all methods may be called concurrently; callers serialize
 // operations on the same attachment (the library's per-pod lock does).
 #ifndef OCICNI_OCICNI_RESULT_CACHE_H_
 #define OCICNI_OCICNI_RESULT_CACHE_H_
 
+#include <deque>
+#include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "base/posix.h"
 #include "types/cache.h"
 #include "types/cni.pb.h"
 
@@ -36,8 +64,36 @@ class ResultCache {
  public:
   // A cache entry larger than this is treated as corrupt.
   static constexpr size_t kMaxEntryBytes = 4 << 20;
+  // Removed entries kept as spare inodes for later writes.
+  static constexpr size_t kMaxSpares = 16;
+  // Decoded entries remembered for reads of unchanged files.
+  static constexpr size_t kMaxRemembered = 256;
+  // Threads doing background writes.
+  static constexpr size_t kWorkers = 2;
+
+  // Pending is a write running in the background.
+  class Pending {
+   public:
+    Pending() = default;
+    // Wait blocks until the write is done and returns its status.
+    absl::Status Wait();
+
+   private:
+    friend class ResultCache;
+    struct State {
+      absl::Mutex mu;
+      bool done ABSL_GUARDED_BY(mu) = false;
+      absl::Status status ABSL_GUARDED_BY(mu);
+    };
+    explicit Pending(std::shared_ptr<State> state) : state_(std::move(state)) {}
+    std::shared_ptr<State> state_;
+  };
 
   explicit ResultCache(std::string cache_dir, bool durable = true);
+  // Unlinks this instance's spares.
+  ~ResultCache();
+  ResultCache(const ResultCache&) = delete;
+  ResultCache& operator=(const ResultCache&) = delete;
 
   const std::string& dir() const { return dir_; }
   std::string ResultsDir() const { return dir_ + "/results"; }
@@ -47,6 +103,18 @@ class ResultCache {
   // an invalid name, ErrnoToStatus codes for I/O (kPermissionDenied,
   // kResourceExhausted for ENOSPC, ...), naming the path.
   absl::Status Write(const types::CacheFile& file) const;
+
+  // StartWrite runs Write(file) in the background; with `durable` off it
+  // writes nothing (there is nothing to gain from a first entry then).
+  Pending StartWrite(const types::CacheFile& file) const;
+
+  // WriteBehind replaces the entry by `file`: at once for this instance's
+  // Read/List, and on disk (fsync'ed, then renamed into place) in the
+  // background. The entry must already be on disk durably (StartWrite
+  // done). Remove and Write of the same entry wait for it to land; a
+  // failure to land is logged, and the entry written before stays. Without
+  // `durable` it is Write. Errors: those of Write's first steps.
+  absl::Status WriteBehind(const types::CacheFile& file) const;
 
   // Read returns the entry, std::nullopt when there is none (ENOENT, or an
   // unreadable/irregular file is reported as an error instead). Errors:
@@ -76,8 +144,65 @@ class ResultCache {
   absl::StatusOr<std::vector<types::CacheFile>> List(
       absl::string_view container_id, bool skip_loopback) const;
 
+  struct Temp {
+    std::string name;
+    UniqueFd fd;
+  };
+  // OpenTemp opens a spare or a new temporary file for an entry.
+  absl::StatusOr<Temp> OpenTemp(absl::string_view container_id) const;
+  // Commit renames the written `temp` to `path`, after fdatasync with
+  // `sync_data`, then fsyncs the directory with `sync_dir`.
+  absl::Status Commit(Temp temp, const std::string& path, bool sync_data,
+                      bool sync_dir) const;
+  absl::Status WriteNow(const std::string& path, const types::CacheFile& file,
+                        std::string bytes, bool sync_dir) const;
+  static types::DecodedCacheFile Written(const types::CacheFile& file);
+  void WaitForWriteBehind(const std::string& path) const;
+  std::shared_ptr<const types::DecodedCacheFile> Behind(
+      const std::string& path) const;
+  void Run(absl::AnyInvocable<void()> job) const;
+  void Work() const;
+
+  // Decode returns the decoding of `bytes` read from `path`, remembered or
+  // parsed (and then remembered).
+  absl::StatusOr<types::DecodedCacheFile> Decode(const std::string& path,
+                                                 std::string bytes) const;
+  void Remember(const std::string& path, std::string bytes,
+                types::DecodedCacheFile decoded) const;
+  void Forget(const std::string& path) const;
+
+  // OpenSpare opens a spare for rewriting (truncated) and sets `*name`;
+  // -1 when there is none usable.
+  int OpenSpare(std::string* name) const;
+  // RetireToSpare moves the regular file at `path` out of the way as a
+  // spare: true when done, false when the caller should unlink instead
+  // (no room, not a regular file, or the rename failed; errno is then
+  // that of the failure, ENOENT when nothing is there).
+  bool RetireToSpare(const std::string& path) const;
+
   std::string dir_;
   bool durable_;
+
+  struct Remembered {
+    std::string bytes;
+    std::shared_ptr<const types::DecodedCacheFile> decoded;
+  };
+  mutable absl::Mutex mu_;
+  mutable absl::flat_hash_map<std::string, Remembered> remembered_
+      ABSL_GUARDED_BY(mu_);
+  mutable std::vector<std::string> spares_ ABSL_GUARDED_BY(mu_);
+  mutable uint64_t next_spare_ ABSL_GUARDED_BY(mu_) = 0;
+  // Entries written behind, not yet renamed into place.
+  mutable absl::flat_hash_map<std::string,
+                              std::shared_ptr<const types::DecodedCacheFile>>
+      behind_ ABSL_GUARDED_BY(mu_);
+
+  mutable absl::Mutex jobs_mu_;
+  mutable std::deque<absl::AnyInvocable<void()>> jobs_
+      ABSL_GUARDED_BY(jobs_mu_);
+  mutable std::vector<std::thread> workers_ ABSL_GUARDED_BY(jobs_mu_);
+  mutable size_t idle_workers_ ABSL_GUARDED_BY(jobs_mu_) = 0;
+  bool stopping_ ABSL_GUARDED_BY(jobs_mu_) = false;
 };
 
 }  // namespace ocicni

@@ -4,9 +4,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "testing/files.h"
 #include "types/json.h"
@@ -152,6 +156,248 @@ TEST_F(ResultCacheTest, ListAttachmentsFiltersLikeLibcni) {
   ASSERT_TRUE(all.ok());
   EXPECT_EQ(all->size(), 6u);  // everything cniCacheV1, loopback included
   EXPECT_FALSE(cache.ListAttachments("").ok());
+}
+
+// Names in the results directory that start with `prefix`.
+std::vector<std::string> Names(const std::string& dir,
+                               const std::string& prefix) {
+  std::vector<std::string> out;
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return out;
+  while (dirent* e = readdir(d)) {
+    std::string name = e->d_name;
+    if (name.rfind(prefix, 0) == 0) out.push_back(name);
+  }
+  closedir(d);
+  return out;
+}
+
+ino_t Inode(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 ? st.st_ino : 0;
+}
+
+TEST_F(ResultCacheTest, RemovedEntriesBecomeSparesThatWritesReuse) {
+  const std::string results = dir_ + "/results";
+  {
+    ResultCache cache(dir_);
+    ASSERT_TRUE(cache.Write(Entry("n", "c1", "eth0")).ok());
+    const ino_t first = Inode(results + "/n-c1-eth0");
+    ASSERT_TRUE(cache.Remove("n", "c1", "eth0").ok());
+    EXPECT_EQ(Inode(results + "/n-c1-eth0"), 0u);
+    ASSERT_EQ(Names(results, ".spare-").size(), 1u);
+    // Hidden from every listing.
+    EXPECT_TRUE(cache.ListAll()->empty());
+
+    // The next write refills the spare: same inode, only the new content.
+    types::CacheFile small = Entry("m", "c2", "eth1");
+    small.clear_result();
+    ASSERT_TRUE(cache.Write(small).ok());
+    EXPECT_EQ(Inode(results + "/m-c2-eth1"), first);
+    EXPECT_EQ(ReadFile(results + "/m-c2-eth1"), types::EncodeCacheFile(small));
+    EXPECT_TRUE(Names(results, ".spare-").empty());
+    EXPECT_TRUE(Names(results, ".tmp-").empty());
+
+    // At most kMaxSpares are kept; the rest are unlinked.
+    const int n = static_cast<int>(ResultCache::kMaxSpares) + 5;
+    for (int i = 0; i < n; ++i) {
+      ASSERT_TRUE(
+          cache.Write(Entry("x", "c" + std::to_string(i), "eth0")).ok());
+    }
+    for (int i = 0; i < n; ++i) {
+      ASSERT_TRUE(cache.Remove("x", "c" + std::to_string(i), "eth0").ok());
+    }
+    EXPECT_EQ(Names(results, ".spare-").size(), ResultCache::kMaxSpares);
+    EXPECT_EQ(Names(results, "x-").size(), 0u);
+  }
+  // The destructor cleans up its spares.
+  EXPECT_TRUE(Names(results, ".spare-").empty());
+  EXPECT_EQ(Names(results, "m-").size(), 1u);
+}
+
+TEST_F(ResultCacheTest, SpareRemovedOrReplacedBehindItsBackIsSkipped) {
+  const std::string results = dir_ + "/results";
+  ResultCache cache(dir_);
+  ASSERT_TRUE(cache.Write(Entry("n", "a", "eth0")).ok());
+  ASSERT_TRUE(cache.Write(Entry("n", "b", "eth0")).ok());
+  ASSERT_TRUE(cache.Remove("n", "a", "eth0").ok());
+  ASSERT_TRUE(cache.Remove("n", "b", "eth0").ok());
+  std::vector<std::string> spares = Names(results, ".spare-");
+  ASSERT_EQ(spares.size(), 2u);
+  // One vanishes, the other becomes a directory.
+  ASSERT_EQ(unlink((results + "/" + spares[0]).c_str()), 0);
+  ASSERT_EQ(unlink((results + "/" + spares[1]).c_str()), 0);
+  ASSERT_EQ(mkdir((results + "/" + spares[1]).c_str(), 0700), 0);
+  types::CacheFile f = Entry("n", "c", "eth0");
+  ASSERT_TRUE(cache.Write(f).ok());
+  EXPECT_EQ(ReadFile(results + "/n-c-eth0"), types::EncodeCacheFile(f));
+  rmdir((results + "/" + spares[1]).c_str());
+}
+
+TEST_F(ResultCacheTest, RemoveOfANonRegularEntryStillFails) {
+  const std::string results = dir_ + "/results";
+  ResultCache cache(dir_);
+  ASSERT_TRUE(cache.Write(Entry("n", "c", "eth0")).ok());
+  ASSERT_TRUE(cache.Remove("n", "c", "eth0").ok());
+  ASSERT_EQ(mkdir((results + "/n-d-eth0").c_str(), 0700), 0);
+  EXPECT_FALSE(cache.Remove("n", "d", "eth0").ok());
+  EXPECT_EQ(Names(results, ".spare-").size(), 1u);
+  rmdir((results + "/n-d-eth0").c_str());
+}
+
+TEST_F(ResultCacheTest, RememberedDecodingEqualsAFreshParse) {
+  ResultCache writer(dir_);
+  types::CacheFile f = Entry("n", "c", "eth0");
+  f.set_netns("/var/run/netns/p");
+  auto* pair = f.add_cni_args();
+  *pair->add_values() = types::StringValue("K8S_POD_NAME");
+  *pair->add_values() = types::StringValue("p");
+  auto caps = types::ParseJsonObject(
+      R"({"portMappings":[{"hostPort":8080,"containerPort":80,"protocol":"tcp"}]})",
+      "caps");
+  ASSERT_TRUE(caps.ok());
+  *f.mutable_capability_args() = *caps;
+  ASSERT_TRUE(writer.Write(f).ok());
+  auto remembered = writer.Read("n", "c", "eth0");
+  ResultCache fresh(dir_);
+  auto parsed = fresh.Read("n", "c", "eth0");
+  ASSERT_TRUE(remembered.ok() && parsed.ok());
+  ASSERT_TRUE(remembered->has_value() && parsed->has_value());
+  EXPECT_EQ((*remembered)->legacy, (*parsed)->legacy);
+  std::string diff;
+  google::protobuf::util::MessageDifferencer differ;
+  differ.ReportDifferencesToString(&diff);
+  EXPECT_TRUE(differ.Compare((*parsed)->file, (*remembered)->file)) << diff;
+}
+
+TEST_F(ResultCacheTest, AnEntryChangedByAnotherToolIsReadAfresh) {
+  const std::string path = dir_ + "/results/n-c-eth0";
+  ResultCache cache(dir_);
+  ASSERT_TRUE(cache.Write(Entry("n", "c", "eth0")).ok());
+  ASSERT_TRUE(cache.Read("n", "c", "eth0").ok());
+  // Another tool rewrites it in place with a different netns.
+  types::CacheFile other = Entry("n", "c", "eth0");
+  other.set_netns("/var/run/netns/other");
+  WriteFile(path, types::EncodeCacheFile(other));
+  auto read = cache.Read("n", "c", "eth0");
+  ASSERT_TRUE(read.ok() && read->has_value());
+  EXPECT_EQ((*read)->file.netns(), "/var/run/netns/other");
+  auto listed = cache.ListAttachments("c");
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].netns(), "/var/run/netns/other");
+  // And then corrupted: an error, not the remembered entry.
+  WriteFile(path, "{");
+  EXPECT_EQ(cache.Read("n", "c", "eth0").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(ResultCacheTest, FirstEntryThenResultWrittenBehind) {
+  const std::string path = dir_ + "/results/n-c-eth0";
+  types::CacheFile full = Entry("n", "c", "eth0");
+  types::CacheFile first = full;
+  first.clear_result();
+  {
+    ResultCache cache(dir_);
+    ResultCache::Pending pending = cache.StartWrite(first);
+    ASSERT_TRUE(pending.Wait().ok());
+    EXPECT_EQ(ReadFile(path), types::EncodeCacheFile(first));
+
+    ASSERT_TRUE(cache.WriteBehind(full).ok());
+    // This instance sees the result at once, on disk it follows.
+    auto read = cache.Read("n", "c", "eth0");
+    ASSERT_TRUE(read.ok() && read->has_value());
+    EXPECT_TRUE((*read)->file.has_result());
+    auto listed = cache.ListAttachments("c");
+    ASSERT_TRUE(listed.ok());
+    ASSERT_EQ(listed->size(), 1u);
+    EXPECT_TRUE((*listed)[0].has_result());
+    EXPECT_EQ(testutil::ReadFileOnceItHas(path, "\"result\":"),
+              types::EncodeCacheFile(full));
+
+    // A second write behind, then Remove: it waits for the write to land,
+    // so nothing reappears after it.
+    full.set_netns("/var/run/netns/again");
+    ASSERT_TRUE(cache.WriteBehind(full).ok());
+    ASSERT_TRUE(cache.Remove("n", "c", "eth0").ok());
+    EXPECT_EQ(Inode(path), 0u);
+    EXPECT_FALSE(cache.Read("n", "c", "eth0")->has_value());
+
+    // The destructor waits for writes still in flight.
+    ASSERT_TRUE(cache.StartWrite(first).Wait().ok());
+    ASSERT_TRUE(cache.WriteBehind(full).ok());
+  }
+  EXPECT_EQ(ReadFile(path), types::EncodeCacheFile(full));
+  EXPECT_TRUE(Names(dir_ + "/results", ".tmp-").empty());
+  EXPECT_TRUE(Names(dir_ + "/results", ".spare-").empty());
+}
+
+TEST_F(ResultCacheTest, WithoutDurabilityTheFirstEntryIsSkipped) {
+  const std::string path = dir_ + "/results/n-c-eth0";
+  ResultCache cache(dir_, /*durable=*/false);
+  types::CacheFile full = Entry("n", "c", "eth0");
+  ASSERT_TRUE(cache.StartWrite(full).Wait().ok());
+  EXPECT_EQ(Inode(path), 0u);
+  ASSERT_TRUE(cache.WriteBehind(full).ok());
+  EXPECT_EQ(ReadFile(path), types::EncodeCacheFile(full));  // at once
+}
+
+TEST_F(ResultCacheTest, AWriteBehindThatCannotLandLeavesTheFirstEntry) {
+  const std::string results = dir_ + "/results";
+  const std::string path = results + "/n-c-eth0";
+  ResultCache cache(dir_);
+  types::CacheFile first = Entry("n", "c", "eth0");
+  first.clear_result();
+  ASSERT_TRUE(cache.StartWrite(first).Wait().ok());
+  // The results directory turns read-only: the rename cannot happen (the
+  // temporary file was already open for writing, so the write succeeds).
+  ASSERT_EQ(chmod(results.c_str(), 0500), 0);
+  bool root = geteuid() == 0;
+  if (root) {
+    // root ignores the mode: make the rename fail another way.
+    ASSERT_EQ(unlink(path.c_str()), 0);
+    ASSERT_EQ(mkdir(path.c_str(), 0700), 0);
+    ASSERT_EQ(mkdir((path + "/x").c_str(), 0700), 0);
+  }
+  ASSERT_TRUE(cache.WriteBehind(Entry("n", "c", "eth0")).ok());
+  // Once it failed, this instance reads what is on disk again.
+  EXPECT_TRUE(testutil::WaitFor([&] {
+    auto read = cache.Read("n", "c", "eth0");
+    return !read.ok() || !read->has_value() || !(*read)->file.has_result();
+  }));
+  ASSERT_EQ(chmod(results.c_str(), 0700), 0);
+  if (root) {
+    rmdir((path + "/x").c_str());
+    rmdir(path.c_str());
+  }
+  EXPECT_TRUE(Names(results, ".tmp-").empty());
+}
+
+TEST_F(ResultCacheTest, ConcurrentAttachmentsStayConsistent) {
+  ResultCache cache(dir_);
+  std::vector<std::thread> threads;
+  std::atomic<int> bad{0};
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 30; ++i) {
+        const std::string cid = absl::StrCat("c", t, "-", i);
+        types::CacheFile full = Entry("n", cid, "eth0");
+        types::CacheFile first = full;
+        first.clear_result();
+        ResultCache::Pending p = cache.StartWrite(first);
+        if (!p.Wait().ok() || !cache.WriteBehind(full).ok()) ++bad;
+        auto read = cache.Read("n", cid, "eth0");
+        if (!read.ok() || !read->has_value() || !(*read)->file.has_result()) {
+          ++bad;
+        }
+        if (!cache.Remove("n", cid, "eth0").ok()) ++bad;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(bad.load(), 0);
+  EXPECT_TRUE(cache.ListAll()->empty());
+  EXPECT_TRUE(Names(dir_ + "/results", ".tmp-").empty());
 }
 
 }  // namespace

@@ -10,7 +10,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
@@ -118,6 +121,20 @@ bool WaitFor(const std::function<bool()>& condition, absl::Duration timeout) {
     absl::SleepFor(absl::Milliseconds(2));
   }
   return true;
+}
+
+std::string ReadFileOnceItHas(const std::string& path, absl::string_view needle,
+                              absl::Duration timeout) {
+  std::string contents;
+  WaitFor(
+      [&] {
+        std::ifstream in(path, std::ios::binary);
+        contents.assign(std::istreambuf_iterator<char>(in),
+                        std::istreambuf_iterator<char>());
+        return absl::StrContains(contents, needle);
+      },
+      timeout);
+  return contents;
 }
 
 }  // namespace ocicni::testutil

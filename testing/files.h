@@ -45,6 +45,12 @@ std::vector<std::string> TopLevelKeys(absl::string_view json);
 bool WaitFor(const std::function<bool()>& condition,
              absl::Duration timeout = absl::Seconds(10));
 
+// ReadFileOnceItHas waits (as WaitFor) until the file at `path` contains
+// `needle` and returns its contents; e.g. a result cache entry, whose ADD
+// result lands on disk in the background after SetUpPod returns.
+std::string ReadFileOnceItHas(const std::string& path, absl::string_view needle,
+                              absl::Duration timeout = absl::Seconds(10));
+
 }  // namespace ocicni::testutil
 
 #endif  // OCICNI_TESTING_FILES_H_
