@@ -131,12 +131,11 @@ std::vector<std::string> HostLocalReservations(const std::string& data_dir) {
 std::vector<std::string> CacheEntries(const std::string& cache_dir) {
   std::vector<std::string> out;
   for (std::string& name : ListDir(cache_dir + "/results")) {
-    // Empty spare inodes the library keeps for reuse hold no entry.
-    const std::string path = absl::StrCat(cache_dir, "/results/", name);
-    struct stat st;
-    if (absl::StartsWith(name, ".spare-") && ::stat(path.c_str(), &st) == 0 &&
-        S_ISREG(st.st_mode) && st.st_size == 0) {
-      continue;
+    // The spare inodes the library keeps for reuse hold only zeros.
+    if (absl::StartsWith(name, ".spare-")) {
+      const std::string bytes =
+          ReadFile(absl::StrCat(cache_dir, "/results/", name));
+      if (bytes.find_first_not_of('\0') == std::string::npos) continue;
     }
     out.push_back(std::move(name));
   }

@@ -88,7 +88,7 @@ bool IsNotSupportedByKernel(const absl::Status& status);
 // `data_dir` as "<network>/<ip>".
 std::vector<std::string> HostLocalReservations(const std::string& data_dir);
 
-// CacheEntries lists the files in `cache_dir`/results, except the empty
+// CacheEntries lists the files in `cache_dir`/results, except the zeroed
 // `.spare-*` files the library keeps for reuse.
 std::vector<std::string> CacheEntries(const std::string& cache_dir);
 

@@ -42,14 +42,46 @@ absl::Status MkdirAll(const std::string& path, mode_t mode) {
   return absl::OkStatus();
 }
 
+// WriteAll makes `data` the whole content of the open file `fd`, which may
+// be a spare with older content: overwritten in place, then cut to size, so
+// that the blocks it has are reused rather than freed and allocated again.
 absl::Status WriteAll(int fd, absl::string_view data, const std::string& path) {
+  off_t offset = 0;
   while (!data.empty()) {
-    ssize_t n =
-        RetryOnEintr([&] { return ::write(fd, data.data(), data.size()); });
+    ssize_t n = RetryOnEintr(
+        [&] { return ::pwrite(fd, data.data(), data.size(), offset); });
     if (n < 0) return ErrnoToStatus(errno, absl::StrCat("write ", path));
     data.remove_prefix(static_cast<size_t>(n));
+    offset += n;
+  }
+  if (::ftruncate(fd, offset) != 0) {
+    return ErrnoToStatus(errno, absl::StrCat("truncate ", path));
   }
   return absl::OkStatus();
+}
+
+// Scrub overwrites the regular file at `path` with zeros in place (no block
+// is freed); false when it is not a regular file or cannot be written.
+bool Scrub(const std::string& path) {
+  int fd = RetryOnEintr([&] {
+    return ::open(path.c_str(),
+                  O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+  });
+  if (fd < 0) return false;
+  UniqueFd owned(fd);
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return false;
+  constexpr off_t kMaxScrub = 64 << 10;
+  if (st.st_size > kMaxScrub) return ::ftruncate(fd, 0) == 0;
+  static const char kZeros[4096] = {};
+  for (off_t at = 0; at < st.st_size;) {
+    const size_t chunk =
+        static_cast<size_t>(std::min<off_t>(sizeof(kZeros), st.st_size - at));
+    ssize_t n = RetryOnEintr([&] { return ::pwrite(fd, kZeros, chunk, at); });
+    if (n <= 0) return false;
+    at += n;
+  }
+  return true;
 }
 
 // ReadEntry reads a regular file of at most kMaxEntryBytes without following
@@ -117,8 +149,8 @@ int ResultCache::OpenSpare(std::string* name) const {
       spares_.pop_back();
     }
     int fd = RetryOnEintr([&] {
-      return ::open(name->c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW |
-                                       O_NONBLOCK | O_NOCTTY);
+      return ::open(name->c_str(),
+                    O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
     });
     struct stat st;
     if (fd >= 0 && ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) return fd;
@@ -142,18 +174,30 @@ bool ResultCache::RetireToSpare(const std::string& path) const {
       errno = 0;
       return false;
     }
-    spare =
-        absl::StrCat(ResultsDir(), "/.spare-", ::getpid(), "-", next_spare_++);
   }
+  spare = NewSpareName();
   if (::rename(path.c_str(), spare.c_str()) != 0) return false;
+  KeepSpare(std::move(spare));
+  return true;
+}
+
+std::string ResultCache::NewSpareName() const {
+  absl::MutexLock lock(&mu_);
+  return absl::StrCat(ResultsDir(), "/.spare-", ::getpid(), "-", next_spare_++);
+}
+
+void ResultCache::KeepSpare(std::string spare) const {
   // A spare holds nothing of the attachment it was.
-  if (::truncate(spare.c_str(), 0) != 0) {
+  if (!Scrub(spare)) {
     ::unlink(spare.c_str());
-    return true;
+    return;
   }
   absl::MutexLock lock(&mu_);
+  if (spares_.size() >= kMaxSpares) {
+    ::unlink(spare.c_str());
+    return;
+  }
   spares_.push_back(std::move(spare));
-  return true;
 }
 
 void ResultCache::Remember(const std::string& path, std::string bytes,
@@ -189,15 +233,12 @@ absl::StatusOr<types::DecodedCacheFile> ResultCache::Decode(
   return decoded;
 }
 
-absl::StatusOr<ResultCache::Temp> ResultCache::OpenTemp(
-    absl::string_view container_id) const {
+absl::StatusOr<ResultCache::Temp> ResultCache::OpenTemp() const {
   Temp temp;
   int fd = OpenSpare(&temp.name);
   if (fd < 0) {
-    static std::atomic<uint64_t> counter{0};
     const std::string results = ResultsDir();
-    temp.name = absl::StrCat(results, "/.tmp-", ::getpid(), "-",
-                             counter.fetch_add(1), "-", container_id);
+    temp.name = NewSpareName();
     auto create = [&] {
       return RetryOnEintr([&] {
         return ::open(temp.name.c_str(),
@@ -223,7 +264,17 @@ absl::Status ResultCache::Commit(Temp temp, const std::string& path,
     status = ErrnoToStatus(errno, absl::StrCat("fsync ", temp.name));
   }
   temp.fd.reset();
-  if (status.ok() && ::rename(temp.name.c_str(), path.c_str()) != 0) {
+  // Over an existing entry, the two are exchanged: the old inode becomes a
+  // spare instead of being freed (readers see the old or the new entry, as
+  // with a rename).
+  bool exchanged = false;
+  struct stat st;
+  if (status.ok() && ::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+    exchanged = ::renameat2(AT_FDCWD, temp.name.c_str(), AT_FDCWD, path.c_str(),
+                            RENAME_EXCHANGE) == 0;
+  }
+  if (status.ok() && !exchanged &&
+      ::rename(temp.name.c_str(), path.c_str()) != 0) {
     status =
         ErrnoToStatus(errno, absl::StrCat("rename ", temp.name, " to ", path));
   }
@@ -236,6 +287,7 @@ absl::Status ResultCache::Commit(Temp temp, const std::string& path,
         OpenFd(ResultsDir().c_str(), O_RDONLY | O_DIRECTORY);
     if (dir.ok()) ::fsync(dir->get());
   }
+  if (exchanged) KeepSpare(std::move(temp.name));
   return absl::OkStatus();
 }
 
@@ -243,7 +295,7 @@ absl::Status ResultCache::WriteNow(const std::string& path,
                                    const types::CacheFile& file,
                                    std::string bytes, bool sync_dir) const {
   WaitForWriteBehind(path);
-  OCICNI_ASSIGN_OR_RETURN(Temp temp, OpenTemp(file.container_id()));
+  OCICNI_ASSIGN_OR_RETURN(Temp temp, OpenTemp());
   OCICNI_RETURN_IF_ERROR(WriteAll(temp.fd.get(), bytes, temp.name));
   absl::Status status = Commit(std::move(temp), path, durable_, sync_dir);
   if (!status.ok()) {
@@ -308,7 +360,7 @@ absl::Status ResultCache::WriteBehind(const types::CacheFile& file) const {
                            file.if_name()));
   std::string bytes = types::EncodeCacheFile(file);
   WaitForWriteBehind(path);
-  OCICNI_ASSIGN_OR_RETURN(Temp temp, OpenTemp(file.container_id()));
+  OCICNI_ASSIGN_OR_RETURN(Temp temp, OpenTemp());
   absl::Status written = WriteAll(temp.fd.get(), bytes, temp.name);
   if (!written.ok()) {
     temp.fd.reset();

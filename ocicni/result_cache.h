@@ -16,13 +16,17 @@
 // the results directory.
 //
 // Two things keep the per-pod cost low under churn:
-// - Inodes are recycled. Remove renames the entry to a hidden spare
-//   (`.spare-<pid>-<n>`, at most kMaxSpares per instance) instead of
-//   unlinking it (and truncates it), and Write refills a spare instead of
-//   creating a file. Allocating an inode is the expensive part of a create
-//   on some file systems (ext4 without a journal scans past every recently
-//   deleted inode). Spares are ignored by every reader (libcni only opens
-//   exact entry names; List skips dot files) and unlinked by the destructor.
+// - Inodes and their blocks are recycled. Remove renames an entry to a
+//   hidden spare (`.spare-<pid>-<n>`, at most kMaxSpares per instance)
+//   instead of unlinking it; a write over an existing entry exchanges the
+//   two names (renameat2 RENAME_EXCHANGE), so the old inode becomes a spare
+//   too; and Write refills a spare instead of creating a file. Spares are
+//   overwritten with zeros, never truncated. Allocating an inode is the
+//   expensive part of a create on some file systems (ext4 without a journal
+//   scans past every recently deleted inode), and freeing a block costs a
+//   synchronous discard on file systems mounted with `discard`. Spares are
+//   ignored by every reader (libcni only opens exact entry names; List
+//   skips dot files) and unlinked by the destructor.
 // - Decoded entries are remembered by content: a read whose bytes equal the
 //   bytes last written or read at that path returns the remembered decoding
 //   instead of parsing the JSON again (at most kMaxRemembered entries).
@@ -149,7 +153,7 @@ class ResultCache {
     UniqueFd fd;
   };
   // OpenTemp opens a spare or a new temporary file for an entry.
-  absl::StatusOr<Temp> OpenTemp(absl::string_view container_id) const;
+  absl::StatusOr<Temp> OpenTemp() const;
   // Commit renames the written `temp` to `path`, after fdatasync with
   // `sync_data`, then fsyncs the directory with `sync_dir`.
   absl::Status Commit(Temp temp, const std::string& path, bool sync_data,
@@ -179,6 +183,11 @@ class ResultCache {
   // (no room, not a regular file, or the rename failed; errno is then
   // that of the failure, ENOENT when nothing is there).
   bool RetireToSpare(const std::string& path) const;
+  // KeepSpare scrubs the file at `spare` and keeps it as a spare, or
+  // unlinks it when that fails or there is no room.
+  void KeepSpare(std::string spare) const;
+  // A new name for a spare; files being written carry one too.
+  std::string NewSpareName() const;
 
   std::string dir_;
   bool durable_;

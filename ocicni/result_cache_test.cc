@@ -215,6 +215,31 @@ TEST_F(ResultCacheTest, RemovedEntriesBecomeSparesThatWritesReuse) {
   EXPECT_EQ(Names(results, "m-").size(), 1u);
 }
 
+TEST_F(ResultCacheTest, RewritingAnEntryKeepsTheOldInodeAsAZeroedSpare) {
+  const std::string results = dir_ + "/results";
+  ResultCache cache(dir_);
+  types::CacheFile f = Entry("n", "c", "eth0");
+  ASSERT_TRUE(cache.Write(f).ok());
+  const ino_t first = Inode(results + "/n-c-eth0");
+  f.set_netns("/var/run/netns/second");
+  ASSERT_TRUE(cache.Write(f).ok());
+  EXPECT_EQ(ReadFile(results + "/n-c-eth0"), types::EncodeCacheFile(f));
+  std::vector<std::string> spares = Names(results, ".spare-");
+  ASSERT_EQ(spares.size(), 1u);
+  // The old entry's inode, its content overwritten with zeros.
+  const std::string spare = results + "/" + spares[0];
+  EXPECT_EQ(Inode(spare), first);
+  const std::string zeros = ReadFile(spare);
+  EXPECT_FALSE(zeros.empty());
+  EXPECT_EQ(zeros, std::string(zeros.size(), '\0'));
+  // Removing scrubs the same way.
+  ASSERT_TRUE(cache.Remove("n", "c", "eth0").ok());
+  for (const std::string& name : Names(results, ".spare-")) {
+    const std::string bytes = ReadFile(results + "/" + name);
+    EXPECT_EQ(bytes, std::string(bytes.size(), '\0')) << name;
+  }
+}
+
 TEST_F(ResultCacheTest, SpareRemovedOrReplacedBehindItsBackIsSkipped) {
   const std::string results = dir_ + "/results";
   ResultCache cache(dir_);
