@@ -87,7 +87,7 @@ struct Options {
   // fsync'ed and renamed over it in the background (within a disk flush;
   // this process sees it at once). A crash or power loss at any point
   // leaves one of the two complete entries, never a torn or 0-byte one.
-  // Off: entries are written once, after the ADD, without fsync.
+  // Off: the same two writes, each at once and without fsync.
   bool durable_cache = true;
   // Bring `lo` up inside the pod's namespace during SetUpPod (what runtimes
   // otherwise use the loopback plugin for). It happens on a library thread

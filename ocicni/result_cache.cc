@@ -324,14 +324,12 @@ absl::Status ResultCache::Write(const types::CacheFile& file) const {
 ResultCache::Pending ResultCache::StartWrite(
     const types::CacheFile& file) const {
   auto state = std::make_shared<Pending::State>();
-  if (!durable_) {
-    state->done = true;
-    return Pending(std::move(state));
-  }
   absl::StatusOr<std::string> path = types::CacheFilePath(
       dir_, file.network_name(), file.container_id(), file.if_name());
-  if (!path.ok()) {
-    state->status = path.status();
+  if (!path.ok() || !durable_) {
+    state->status =
+        path.ok() ? WriteNow(*path, file, types::EncodeCacheFile(file), false)
+                  : path.status();
     state->done = true;
     return Pending(std::move(state));
   }

@@ -108,8 +108,8 @@ class ResultCache {
   // kResourceExhausted for ENOSPC, ...), naming the path.
   absl::Status Write(const types::CacheFile& file) const;
 
-  // StartWrite runs Write(file) in the background; with `durable` off it
-  // writes nothing (there is nothing to gain from a first entry then).
+  // StartWrite runs Write(file) in the background; without `durable` it
+  // writes at once (the Pending is done when it returns).
   Pending StartWrite(const types::CacheFile& file) const;
 
   // WriteBehind replaces the entry by `file`: at once for this instance's

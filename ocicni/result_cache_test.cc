@@ -357,12 +357,15 @@ TEST_F(ResultCacheTest, FirstEntryThenResultWrittenBehind) {
   EXPECT_TRUE(Names(dir_ + "/results", ".spare-").empty());
 }
 
-TEST_F(ResultCacheTest, WithoutDurabilityTheFirstEntryIsSkipped) {
+TEST_F(ResultCacheTest, WithoutDurabilityEveryWriteIsImmediate) {
   const std::string path = dir_ + "/results/n-c-eth0";
   ResultCache cache(dir_, /*durable=*/false);
   types::CacheFile full = Entry("n", "c", "eth0");
-  ASSERT_TRUE(cache.StartWrite(full).Wait().ok());
-  EXPECT_EQ(Inode(path), 0u);
+  types::CacheFile first = full;
+  first.clear_result();
+  ResultCache::Pending pending = cache.StartWrite(first);
+  EXPECT_EQ(ReadFile(path), types::EncodeCacheFile(first));
+  ASSERT_TRUE(pending.Wait().ok());
   ASSERT_TRUE(cache.WriteBehind(full).ok());
   EXPECT_EQ(ReadFile(path), types::EncodeCacheFile(full));  // at once
 }
