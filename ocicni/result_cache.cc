@@ -333,13 +333,20 @@ ResultCache::Pending ResultCache::StartWrite(
     state->done = true;
     return Pending(std::move(state));
   }
-  Run([this, state, path = *std::move(path), file,
+  // The directory fsync comes after the batch of writes this one is part
+  // of (one flush for all of them), then the Pending is done.
+  auto status = std::make_shared<absl::Status>();
+  Run(
+      [this, status, path = *std::move(path), file,
        bytes = types::EncodeCacheFile(file)]() mutable {
-    absl::Status status = WriteNow(path, file, std::move(bytes), true);
-    absl::MutexLock lock(&state->mu);
-    state->status = std::move(status);
-    state->done = true;
-  });
+        *status = WriteNow(path, file, std::move(bytes), false);
+        return status->ok();
+      },
+      [state, status] {
+        absl::MutexLock lock(&state->mu);
+        state->status = std::move(*status);
+        state->done = true;
+      });
   return Pending(std::move(state));
 }
 
@@ -387,6 +394,7 @@ absl::Status ResultCache::WriteBehind(const types::CacheFile& file) const {
     } else {
       remembered_.erase(path);
     }
+    return false;
   });
   return absl::OkStatus();
 }
@@ -406,9 +414,10 @@ std::shared_ptr<const types::DecodedCacheFile> ResultCache::Behind(
   return it == behind_.end() ? nullptr : it->second;
 }
 
-void ResultCache::Run(absl::AnyInvocable<void()> job) const {
+void ResultCache::Run(absl::AnyInvocable<bool()> work,
+                      absl::AnyInvocable<void()> done) const {
   absl::MutexLock lock(&jobs_mu_);
-  jobs_.push_back(std::move(job));
+  jobs_.push_back(Job{std::move(work), std::move(done)});
   if (idle_workers_ == 0 && workers_.size() < kWorkers) {
     workers_.emplace_back([this] { Work(); });
   }
@@ -424,10 +433,23 @@ void ResultCache::Work() const {
     jobs_mu_.Await(absl::Condition(&ready));
     --idle_workers_;
     if (jobs_.empty()) return;  // stopping, and nothing left to do
-    absl::AnyInvocable<void()> job = std::move(jobs_.front());
-    jobs_.pop_front();
+    // Everything queued is one batch, with one directory fsync at most.
+    std::vector<Job> batch;
+    while (!jobs_.empty() && batch.size() < kMaxBatch) {
+      batch.push_back(std::move(jobs_.front()));
+      jobs_.pop_front();
+    }
     jobs_mu_.Unlock();
-    job();
+    bool sync_dir = false;
+    for (Job& job : batch) sync_dir = job.work() || sync_dir;
+    if (sync_dir) {
+      absl::StatusOr<UniqueFd> dir =
+          OpenFd(ResultsDir().c_str(), O_RDONLY | O_DIRECTORY);
+      if (dir.ok()) ::fsync(dir->get());
+    }
+    for (Job& job : batch) {
+      if (job.done) job.done();
+    }
     jobs_mu_.Lock();
   }
 }

@@ -164,7 +164,11 @@ class ResultCache {
   void WaitForWriteBehind(const std::string& path) const;
   std::shared_ptr<const types::DecodedCacheFile> Behind(
       const std::string& path) const;
-  void Run(absl::AnyInvocable<void()> job) const;
+  // Run queues `work` for a worker, which runs it with the other queued
+  // work, then fsyncs the results directory once if any of them returned
+  // true, then runs each `done`.
+  void Run(absl::AnyInvocable<bool()> work,
+           absl::AnyInvocable<void()> done = nullptr) const;
   void Work() const;
 
   // Decode returns the decoding of `bytes` read from `path`, remembered or
@@ -207,8 +211,12 @@ class ResultCache {
       behind_ ABSL_GUARDED_BY(mu_);
 
   mutable absl::Mutex jobs_mu_;
-  mutable std::deque<absl::AnyInvocable<void()>> jobs_
-      ABSL_GUARDED_BY(jobs_mu_);
+  struct Job {
+    absl::AnyInvocable<bool()> work;
+    absl::AnyInvocable<void()> done;
+  };
+  static constexpr size_t kMaxBatch = 64;
+  mutable std::deque<Job> jobs_ ABSL_GUARDED_BY(jobs_mu_);
   mutable std::vector<std::thread> workers_ ABSL_GUARDED_BY(jobs_mu_);
   mutable size_t idle_workers_ ABSL_GUARDED_BY(jobs_mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(jobs_mu_) = false;
