@@ -5,6 +5,7 @@
 #include <cmath>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/descriptor.h"
@@ -16,6 +17,10 @@ namespace {
 using ::google::protobuf::ListValue;
 using ::google::protobuf::Struct;
 using ::google::protobuf::Value;
+
+// How deep the fast paths go (objects and arrays); deeper input is left to
+// protobuf, whose own limit is higher.
+constexpr int kMaxFastDepth = 32;
 
 absl::Status InvalidJson(absl::string_view what, absl::string_view reason) {
   return absl::InvalidArgumentError(
@@ -236,6 +241,298 @@ bool ReflectMessage(const google::protobuf::Message& message, Value* out) {
   return true;
 }
 
+// FastParser reads strict RFC 8259 JSON into a Value. It is the fast path
+// of ParseJson: it accepts only input that protobuf's JSON parser accepts
+// too and reads to the same Value, and gives up (returns false) on anything
+// else, so that protobuf's parser decides and words the error. It gives up
+// on: any syntax error or extension (trailing commas, comments, single
+// quotes, bare keys), duplicate keys, integers of more than 15 digits
+// (protobuf reads integers as int64 and rejects those a double cannot hold
+// exactly), numbers out of double range, raw control characters, \u0000 and
+// surrogate escapes in strings, invalid UTF-8, and nesting deeper than
+// kMaxFastDepth.
+class FastParser {
+ public:
+  explicit FastParser(absl::string_view in)
+      : p_(in.data()), end_(in.data() + in.size()) {}
+
+  bool ParseDocument(Value* out) {
+    SkipSpace();
+    if (!ParseValue(out, 0)) return false;
+    SkipSpace();
+    return p_ == end_;
+  }
+
+ private:
+  void SkipSpace() {
+    while (p_ != end_ &&
+           (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) {
+      ++p_;
+    }
+  }
+
+  bool Literal(absl::string_view word) {
+    if (static_cast<size_t>(end_ - p_) < word.size() ||
+        absl::string_view(p_, word.size()) != word) {
+      return false;
+    }
+    p_ += word.size();
+    return true;
+  }
+
+  bool ParseValue(Value* out, int depth) {
+    if (p_ == end_) return false;
+    switch (*p_) {
+      case '{':
+        return ParseObject(out->mutable_struct_value(), depth + 1);
+      case '[':
+        return ParseArray(out->mutable_list_value(), depth + 1);
+      case '"':
+        return ParseString(out->mutable_string_value());
+      case 't':
+        if (!Literal("true")) return false;
+        out->set_bool_value(true);
+        return true;
+      case 'f':
+        if (!Literal("false")) return false;
+        out->set_bool_value(false);
+        return true;
+      case 'n':
+        if (!Literal("null")) return false;
+        out->set_null_value(google::protobuf::NULL_VALUE);
+        return true;
+      default:
+        return ParseNumber(out);
+    }
+  }
+
+  bool ParseObject(Struct* out, int depth) {
+    if (depth > kMaxFastDepth) return false;
+    ++p_;  // '{'
+    SkipSpace();
+    if (p_ != end_ && *p_ == '}') {
+      ++p_;
+      return true;
+    }
+    auto& fields = *out->mutable_fields();
+    std::string key;
+    while (true) {
+      if (p_ == end_ || *p_ != '"') return false;
+      key.clear();
+      if (!ParseString(&key)) return false;
+      SkipSpace();
+      if (p_ == end_ || *p_ != ':') return false;
+      ++p_;
+      SkipSpace();
+      const size_t before = fields.size();
+      Value& value = fields[key];
+      if (fields.size() == before) return false;  // A duplicate key.
+      if (!ParseValue(&value, depth)) return false;
+      SkipSpace();
+      if (p_ == end_) return false;
+      if (*p_ == '}') {
+        ++p_;
+        return true;
+      }
+      if (*p_ != ',') return false;
+      ++p_;
+      SkipSpace();
+    }
+  }
+
+  bool ParseArray(ListValue* out, int depth) {
+    if (depth > kMaxFastDepth) return false;
+    ++p_;  // '['
+    SkipSpace();
+    if (p_ != end_ && *p_ == ']') {
+      ++p_;
+      return true;
+    }
+    while (true) {
+      if (!ParseValue(out->add_values(), depth)) return false;
+      SkipSpace();
+      if (p_ == end_) return false;
+      if (*p_ == ']') {
+        ++p_;
+        return true;
+      }
+      if (*p_ != ',') return false;
+      ++p_;
+      SkipSpace();
+    }
+  }
+
+  static int HexDigit(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  }
+
+  // Utf8Length returns the length of the well-formed UTF-8 sequence at p
+  // (first byte >= 0x80), or 0.
+  static int Utf8Length(const unsigned char* p, const unsigned char* end) {
+    const unsigned char c = p[0];
+    int n;
+    unsigned char lo = 0x80, hi = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf) {
+      n = 2;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      n = 3;
+      if (c == 0xe0) lo = 0xa0;
+      if (c == 0xed) hi = 0x9f;  // No surrogates.
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      n = 4;
+      if (c == 0xf0) lo = 0x90;
+      if (c == 0xf4) hi = 0x8f;
+    } else {
+      return 0;
+    }
+    if (end - p < n) return 0;
+    if (p[1] < lo || p[1] > hi) return 0;
+    for (int i = 2; i < n; ++i) {
+      if (p[i] < 0x80 || p[i] > 0xbf) return 0;
+    }
+    return n;
+  }
+
+  bool ParseString(std::string* out) {
+    ++p_;  // '"'
+    const char* run = p_;
+    while (true) {
+      if (p_ == end_) return false;
+      const unsigned char c = static_cast<unsigned char>(*p_);
+      if (c == '"') {
+        out->append(run, p_);
+        ++p_;
+        return true;
+      }
+      if (c < 0x20) return false;
+      if (c < 0x80 && c != '\\') {
+        ++p_;
+        continue;
+      }
+      if (c >= 0x80) {
+        const int n = Utf8Length(reinterpret_cast<const unsigned char*>(p_),
+                                 reinterpret_cast<const unsigned char*>(end_));
+        if (n == 0) return false;
+        p_ += n;
+        continue;
+      }
+      // An escape.
+      out->append(run, p_);
+      ++p_;
+      if (p_ == end_) return false;
+      switch (*p_++) {
+        case '"':
+          out->push_back('"');
+          break;
+        case '\\':
+          out->push_back('\\');
+          break;
+        case '/':
+          out->push_back('/');
+          break;
+        case 'b':
+          out->push_back('\b');
+          break;
+        case 'f':
+          out->push_back('\f');
+          break;
+        case 'n':
+          out->push_back('\n');
+          break;
+        case 'r':
+          out->push_back('\r');
+          break;
+        case 't':
+          out->push_back('\t');
+          break;
+        case 'u': {
+          if (end_ - p_ < 4) return false;
+          unsigned int cp = 0;
+          for (int i = 0; i < 4; ++i) {
+            const int d = HexDigit(p_[i]);
+            if (d < 0) return false;
+            cp = cp << 4 | static_cast<unsigned int>(d);
+          }
+          p_ += 4;
+          if (cp == 0 || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+          if (cp < 0x80) {
+            out->push_back(static_cast<char>(cp));
+          } else if (cp < 0x800) {
+            out->push_back(static_cast<char>(0xc0 | cp >> 6));
+            out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+          } else {
+            out->push_back(static_cast<char>(0xe0 | cp >> 12));
+            out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
+            out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+          }
+          break;
+        }
+        default:
+          return false;
+      }
+      run = p_;
+    }
+  }
+
+  bool ParseNumber(Value* out) {
+    const char* start = p_;
+    if (p_ != end_ && *p_ == '-') ++p_;
+    if (p_ == end_ || !absl::ascii_isdigit(*p_)) return false;
+    if (*p_ == '0') {
+      ++p_;
+    } else {
+      while (p_ != end_ && absl::ascii_isdigit(*p_)) ++p_;
+    }
+    bool integer = true;
+    if (p_ != end_ && *p_ == '.') {
+      integer = false;
+      ++p_;
+      if (p_ == end_ || !absl::ascii_isdigit(*p_)) return false;
+      while (p_ != end_ && absl::ascii_isdigit(*p_)) ++p_;
+    }
+    if (p_ != end_ && (*p_ == 'e' || *p_ == 'E')) {
+      integer = false;
+      ++p_;
+      if (p_ != end_ && (*p_ == '+' || *p_ == '-')) ++p_;
+      if (p_ == end_ || !absl::ascii_isdigit(*p_)) return false;
+      while (p_ != end_ && absl::ascii_isdigit(*p_)) ++p_;
+    }
+    if (integer) {
+      // As protobuf: an int64, then a double (exact below 10^15).
+      const bool negative = *start == '-';
+      const char* digits = start + (negative ? 1 : 0);
+      if (p_ - digits > 15) return false;
+      int64_t n = 0;
+      for (const char* d = digits; d != p_; ++d) n = n * 10 + (*d - '0');
+      out->set_number_value(static_cast<double>(negative ? -n : n));
+      return true;
+    }
+    double d;
+    const std::from_chars_result r = std::from_chars(start, p_, d);
+    if (r.ec != std::errc() || r.ptr != p_ || !std::isfinite(d)) return false;
+    out->set_number_value(d);
+    return true;
+  }
+
+  const char* p_;
+  const char* const end_;
+};
+
+absl::Status ProtobufParseMessageInto(absl::string_view json,
+                                      absl::string_view what,
+                                      google::protobuf::Message* message) {
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = true;
+  auto status = google::protobuf::util::JsonStringToMessage(
+      google::protobuf::StringPiece(json.data(), json.size()), message,
+      options);
+  if (!status.ok()) return InvalidJson(what, status.message().ToString());
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<Value> ParseJson(absl::string_view json,
@@ -244,6 +541,8 @@ absl::StatusOr<Value> ParseJson(absl::string_view json,
     return InvalidJson(what, "empty input");
   }
   Value value;
+  if (FastParser(json).ParseDocument(&value)) return value;
+  value.Clear();
   google::protobuf::util::JsonParseOptions options;
   auto status = google::protobuf::util::JsonStringToMessage(
       google::protobuf::StringPiece(json.data(), json.size()), &value, options);
@@ -297,19 +596,41 @@ std::string WriteMessage(const google::protobuf::Message& message) {
 
 absl::Status ParseMessageInto(absl::string_view json, absl::string_view what,
                               google::protobuf::Message* message) {
-  google::protobuf::util::JsonParseOptions options;
-  options.ignore_unknown_fields = true;
-  auto status = google::protobuf::util::JsonStringToMessage(
-      google::protobuf::StringPiece(json.data(), json.size()), message,
-      options);
-  if (!status.ok()) return InvalidJson(what, status.message().ToString());
-  return absl::OkStatus();
+  return ProtobufParseMessageInto(json, what, message);
 }
 
 absl::Status ValueToMessage(const Value& value, absl::string_view what,
                             google::protobuf::Message* message) {
-  return ParseMessageInto(WriteJson(value), what, message);
+  return ProtobufParseMessageInto(WriteJson(value), what, message);
 }
+
+absl::Status ValueToMessage(const Struct& object, absl::string_view what,
+                            google::protobuf::Message* message) {
+  return ProtobufParseMessageInto(WriteJson(object), what, message);
+}
+
+namespace internal {
+
+absl::StatusOr<Value> ProtobufParseJsonForTest(absl::string_view json,
+                                               absl::string_view what) {
+  if (json.find_first_not_of(" \t\r\n") == absl::string_view::npos) {
+    return InvalidJson(what, "empty input");
+  }
+  Value value;
+  google::protobuf::util::JsonParseOptions options;
+  auto status = google::protobuf::util::JsonStringToMessage(
+      google::protobuf::StringPiece(json.data(), json.size()), &value, options);
+  if (!status.ok()) return InvalidJson(what, status.message().ToString());
+  return value;
+}
+
+absl::Status ProtobufParseMessageIntoForTest(
+    absl::string_view json, absl::string_view what,
+    google::protobuf::Message* message) {
+  return ProtobufParseMessageInto(json, what, message);
+}
+
+}  // namespace internal
 
 Value ObjectValue(Struct object) {
   Value v;
