@@ -521,6 +521,241 @@ class FastParser {
   const char* const end_;
 };
 
+// FieldByJsonName finds the field of `type` whose json_name is `key`. It sets
+// `*ambiguous` when `key` is instead some field's proto name (protobuf's
+// parser accepts those too; the fast path leaves them to it).
+const google::protobuf::FieldDescriptor* FieldByJsonName(
+    const google::protobuf::Descriptor* type, const std::string& key,
+    bool* ambiguous) {
+  const int count = type->field_count();
+  for (int i = 0; i < count; ++i) {
+    const google::protobuf::FieldDescriptor* field = type->field(i);
+    if (field->json_name() == key) return field;
+  }
+  *ambiguous = type->FindFieldByName(key) != nullptr;
+  return nullptr;
+}
+
+bool ValidUtf8(const std::string& s) {
+  for (size_t i = 0; i < s.size();) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    // Same rules as FastParser::Utf8Length.
+    int n;
+    unsigned char lo = 0x80, hi = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf) {
+      n = 2;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      n = 3;
+      if (c == 0xe0) lo = 0xa0;
+      if (c == 0xed) hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      n = 4;
+      if (c == 0xf0) lo = 0x90;
+      if (c == 0xf4) hi = 0x8f;
+    } else {
+      return false;
+    }
+    if (s.size() - i < static_cast<size_t>(n)) return false;
+    const unsigned char c1 = static_cast<unsigned char>(s[i + 1]);
+    if (c1 < lo || c1 > hi) return false;
+    for (int k = 2; k < n; ++k) {
+      const unsigned char ck = static_cast<unsigned char>(s[i + k]);
+      if (ck < 0x80 || ck > 0xbf) return false;
+    }
+    i += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+// SafeUnknown says whether protobuf's parser would skip `value`, the value
+// of an unknown key, without error: valid UTF-8 and nesting at most
+// kMaxFastDepth deep.
+bool SafeUnknown(const Value& value, int depth) {
+  if (depth > kMaxFastDepth) return false;
+  switch (value.kind_case()) {
+    case Value::kStringValue:
+      return ValidUtf8(value.string_value());
+    case Value::kStructValue:
+      for (const auto& [key, v] : value.struct_value().fields()) {
+        if (!ValidUtf8(key) || !SafeUnknown(v, depth + 1)) return false;
+      }
+      return true;
+    case Value::kListValue:
+      for (const Value& v : value.list_value().values()) {
+        if (!SafeUnknown(v, depth + 1)) return false;
+      }
+      return true;
+    default:
+      return true;
+  }
+}
+
+bool SafeString(const Value& value) {
+  return value.kind_case() == Value::kStringValue &&
+         ValidUtf8(value.string_value());
+}
+
+// SafeWellKnown says whether protobuf's parser would read `value` into a
+// Struct/ListValue/Value field unchanged: no nulls (protobuf keeps them in a
+// Value but the fast path does not try), valid UTF-8, bounded depth.
+bool SafeWellKnown(const Value& value, int depth) {
+  if (depth > kMaxFastDepth) return false;
+  switch (value.kind_case()) {
+    case Value::kNumberValue:
+      return std::isfinite(value.number_value());
+    case Value::kBoolValue:
+      return true;
+    case Value::kStringValue:
+      return ValidUtf8(value.string_value());
+    case Value::kStructValue:
+      for (const auto& [key, v] : value.struct_value().fields()) {
+        if (!ValidUtf8(key) || !SafeWellKnown(v, depth + 1)) return false;
+      }
+      return true;
+    case Value::kListValue:
+      for (const Value& v : value.list_value().values()) {
+        if (!SafeWellKnown(v, depth + 1)) return false;
+      }
+      return true;
+    default:
+      return false;
+  }
+}
+
+// IntegralIn says whether `d` is a whole number in [lo, hi] (and not -0),
+// which protobuf's parser accepts for an integer field.
+bool IntegralIn(double d, double lo, double hi) {
+  return std::isfinite(d) && d == std::trunc(d) && d >= lo && d <= hi &&
+         !(d == 0 && std::signbit(d));
+}
+
+bool FastStructToMessage(const Struct& object, int depth,
+                         google::protobuf::Message* message);
+
+// FastSetField reads one value of `field` (one element when repeated).
+bool FastSetField(const Value& value,
+                  const google::protobuf::FieldDescriptor* field, int depth,
+                  google::protobuf::Message* message) {
+  using FD = google::protobuf::FieldDescriptor;
+  const google::protobuf::Reflection* r = message->GetReflection();
+  const bool repeated = field->is_repeated();
+  switch (field->cpp_type()) {
+    case FD::CPPTYPE_INT32: {
+      if (value.kind_case() != Value::kNumberValue) return false;
+      const double d = value.number_value();
+      if (!IntegralIn(d, -2147483648.0, 2147483647.0)) return false;
+      const auto n = static_cast<int32_t>(d);
+      repeated ? r->AddInt32(message, field, n)
+               : r->SetInt32(message, field, n);
+      return true;
+    }
+    case FD::CPPTYPE_UINT32: {
+      if (value.kind_case() != Value::kNumberValue) return false;
+      const double d = value.number_value();
+      if (!IntegralIn(d, 0, 4294967295.0)) return false;
+      const auto n = static_cast<uint32_t>(d);
+      repeated ? r->AddUInt32(message, field, n)
+               : r->SetUInt32(message, field, n);
+      return true;
+    }
+    case FD::CPPTYPE_DOUBLE: {
+      if (value.kind_case() != Value::kNumberValue) return false;
+      const double d = value.number_value();
+      if (!std::isfinite(d)) return false;
+      repeated ? r->AddDouble(message, field, d)
+               : r->SetDouble(message, field, d);
+      return true;
+    }
+    case FD::CPPTYPE_BOOL:
+      if (value.kind_case() != Value::kBoolValue) return false;
+      repeated ? r->AddBool(message, field, value.bool_value())
+               : r->SetBool(message, field, value.bool_value());
+      return true;
+    case FD::CPPTYPE_STRING:
+      // bytes (base64) are left to protobuf.
+      if (field->type() != FD::TYPE_STRING || !SafeString(value)) return false;
+      repeated ? r->AddString(message, field, value.string_value())
+               : r->SetString(message, field, value.string_value());
+      return true;
+    case FD::CPPTYPE_MESSAGE: {
+      const google::protobuf::Descriptor* type = field->message_type();
+      google::protobuf::Message* sub = repeated
+                                           ? r->AddMessage(message, field)
+                                           : r->MutableMessage(message, field);
+      if (type == Struct::descriptor()) {
+        if (value.kind_case() != Value::kStructValue ||
+            !SafeWellKnown(value, depth)) {
+          return false;
+        }
+        sub->CopyFrom(value.struct_value());
+        return true;
+      }
+      if (type == ListValue::descriptor()) {
+        if (value.kind_case() != Value::kListValue ||
+            !SafeWellKnown(value, depth)) {
+          return false;
+        }
+        sub->CopyFrom(value.list_value());
+        return true;
+      }
+      if (type == Value::descriptor()) {
+        if (!SafeWellKnown(value, depth)) return false;
+        sub->CopyFrom(value);
+        return true;
+      }
+      if (type->file()->package() == "google.protobuf" ||
+          value.kind_case() != Value::kStructValue) {
+        return false;
+      }
+      return FastStructToMessage(value.struct_value(), depth + 1, sub);
+    }
+    default:
+      return false;
+  }
+}
+
+// FastStructToMessage is the fast path of ValueToMessage: it reads `object`
+// into `message` by reflection where protobuf's parser (given the object
+// written as JSON, unknown keys ignored) would read the same, and gives up
+// (false) on anything else: nulls, maps, enums, 64-bit and float fields,
+// bytes, a number that is not a whole number in range for an integer field,
+// a type that does not match the field, keys that are proto rather than
+// JSON names, and deep nesting.
+bool FastStructToMessage(const Struct& object, int depth,
+                         google::protobuf::Message* message) {
+  if (depth > kMaxFastDepth) return false;
+  const google::protobuf::Descriptor* type = message->GetDescriptor();
+  for (const auto& [key, value] : object.fields()) {
+    bool ambiguous = false;
+    const google::protobuf::FieldDescriptor* field =
+        FieldByJsonName(type, key, &ambiguous);
+    if (field == nullptr) {
+      // Unknown: ignored, as long as protobuf would read it without error.
+      if (ambiguous || !ValidUtf8(key) || !SafeUnknown(value, depth + 1)) {
+        return false;
+      }
+      continue;
+    }
+    if (value.kind_case() == Value::kNullValue || field->is_map()) return false;
+    if (!field->is_repeated()) {
+      if (!FastSetField(value, field, depth + 1, message)) return false;
+      continue;
+    }
+    if (value.kind_case() != Value::kListValue) return false;
+    for (const Value& element : value.list_value().values()) {
+      if (element.kind_case() == Value::kNullValue ||
+          !FastSetField(element, field, depth + 1, message)) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
 absl::Status ProtobufParseMessageInto(absl::string_view json,
                                       absl::string_view what,
                                       google::protobuf::Message* message) {
@@ -596,16 +831,33 @@ std::string WriteMessage(const google::protobuf::Message& message) {
 
 absl::Status ParseMessageInto(absl::string_view json, absl::string_view what,
                               google::protobuf::Message* message) {
+  message->Clear();
+  Value value;
+  if (FastParser(json).ParseDocument(&value) &&
+      value.kind_case() == Value::kStructValue &&
+      FastStructToMessage(value.struct_value(), 1, message)) {
+    return absl::OkStatus();
+  }
+  message->Clear();
   return ProtobufParseMessageInto(json, what, message);
 }
 
 absl::Status ValueToMessage(const Value& value, absl::string_view what,
                             google::protobuf::Message* message) {
+  message->Clear();
+  if (value.kind_case() == Value::kStructValue &&
+      FastStructToMessage(value.struct_value(), 1, message)) {
+    return absl::OkStatus();
+  }
+  message->Clear();
   return ProtobufParseMessageInto(WriteJson(value), what, message);
 }
 
 absl::Status ValueToMessage(const Struct& object, absl::string_view what,
                             google::protobuf::Message* message) {
+  message->Clear();
+  if (FastStructToMessage(object, 1, message)) return absl::OkStatus();
+  message->Clear();
   return ProtobufParseMessageInto(WriteJson(object), what, message);
 }
 
