@@ -190,7 +190,7 @@ void BM_DelPrevResult(benchmark::State& state) {
   const CacheFile entry = Entry();
   for (auto _ : state) {
     absl::StatusOr<Result> result =
-        DecodeResult(WriteJson(entry.result()), kVersion, "(cached result)");
+        DecodeResult(entry.result(), kVersion, "(cached result)");
     if (!result.ok()) std::abort();
     absl::StatusOr<Result> converted = ConvertResult(*result, kVersion);
     if (!converted.ok()) std::abort();
