@@ -807,6 +807,22 @@ std::string WriteJson(const Struct& object) {
   return out;
 }
 
+void AppendJson(const Value& value, std::string* out) {
+  AppendValue(value, out);
+}
+
+void AppendJson(const Struct& object, std::string* out) {
+  AppendObject(object, out);
+}
+
+void AppendJson(const ListValue& list, std::string* out) {
+  AppendList(list, out);
+}
+
+void AppendJsonString(absl::string_view s, std::string* out) {
+  AppendString(s, out);
+}
+
 absl::StatusOr<Value> MessageToValue(const google::protobuf::Message& message) {
   Value value;
   if (ReflectMessage(message, &value)) return value;

@@ -45,6 +45,13 @@ absl::StatusOr<google::protobuf::Struct> ParseJsonObject(
 std::string WriteJson(const google::protobuf::Value& value);
 std::string WriteJson(const google::protobuf::Struct& object);
 
+// AppendJson and AppendJsonString append what WriteJson writes (for a
+// string: the JSON string) to `out`, for writers that build a larger text.
+void AppendJson(const google::protobuf::Value& value, std::string* out);
+void AppendJson(const google::protobuf::Struct& object, std::string* out);
+void AppendJson(const google::protobuf::ListValue& list, std::string* out);
+void AppendJsonString(absl::string_view s, std::string* out);
+
 // MessageToValue converts a typed message to its JSON value (json_names as
 // keys, unset/empty fields left out).
 absl::StatusOr<google::protobuf::Value> MessageToValue(
