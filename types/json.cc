@@ -156,6 +156,22 @@ void AppendValue(const Value& value, std::string* out) {
 // Struct/Value/ListValue); the caller then falls back to the printer.
 bool ReflectMessage(const google::protobuf::Message& message, Value* out);
 
+// The well-known JSON types' descriptors, looked up once (each
+// Foo::descriptor() call goes through a once-flag).
+const google::protobuf::Descriptor* StructType() {
+  static const google::protobuf::Descriptor* const type = Struct::descriptor();
+  return type;
+}
+const google::protobuf::Descriptor* ListValueType() {
+  static const google::protobuf::Descriptor* const type =
+      ListValue::descriptor();
+  return type;
+}
+const google::protobuf::Descriptor* ValueType() {
+  static const google::protobuf::Descriptor* const type = Value::descriptor();
+  return type;
+}
+
 bool ReflectField(const google::protobuf::Message& message,
                   const google::protobuf::FieldDescriptor* field, int index,
                   Value* out) {
@@ -209,15 +225,15 @@ bool ReflectField(const google::protobuf::Message& message,
 
 bool ReflectMessage(const google::protobuf::Message& message, Value* out) {
   const google::protobuf::Descriptor* type = message.GetDescriptor();
-  if (type == Struct::descriptor()) {
+  if (type == StructType()) {
     out->mutable_struct_value()->CopyFrom(message);
     return true;
   }
-  if (type == ListValue::descriptor()) {
+  if (type == ListValueType()) {
     out->mutable_list_value()->CopyFrom(message);
     return true;
   }
-  if (type == Value::descriptor()) {
+  if (type == ValueType()) {
     out->CopyFrom(message);
     return true;
   }
@@ -240,6 +256,17 @@ bool ReflectMessage(const google::protobuf::Message& message, Value* out) {
   }
   return true;
 }
+
+// kPlain marks the bytes that stand for themselves in a JSON string:
+// printable ASCII other than '"' and '\\'.
+struct PlainTable {
+  bool is[256] = {};
+  constexpr PlainTable() {
+    for (int c = 0x20; c < 0x80; ++c) is[c] = c != '"' && c != '\\';
+  }
+  constexpr bool operator[](unsigned char c) const { return is[c]; }
+};
+constexpr PlainTable kPlain;
 
 // FastParser reads strict RFC 8259 JSON into a Value. It is the fast path
 // of ParseJson: it accepts only input that protobuf's JSON parser accepts
@@ -408,8 +435,9 @@ class FastParser {
         return true;
       }
       if (c < 0x20) return false;
-      if (c < 0x80 && c != '\\') {
+      if (kPlain[c]) {
         ++p_;
+        while (p_ != end_ && kPlain[static_cast<unsigned char>(*p_)]) ++p_;
         continue;
       }
       if (c >= 0x80) {
@@ -686,7 +714,7 @@ bool FastSetField(const Value& value,
       google::protobuf::Message* sub = repeated
                                            ? r->AddMessage(message, field)
                                            : r->MutableMessage(message, field);
-      if (type == Struct::descriptor()) {
+      if (type == StructType()) {
         if (value.kind_case() != Value::kStructValue ||
             !SafeWellKnown(value, depth)) {
           return false;
@@ -694,7 +722,7 @@ bool FastSetField(const Value& value,
         sub->CopyFrom(value.struct_value());
         return true;
       }
-      if (type == ListValue::descriptor()) {
+      if (type == ListValueType()) {
         if (value.kind_case() != Value::kListValue ||
             !SafeWellKnown(value, depth)) {
           return false;
@@ -702,7 +730,7 @@ bool FastSetField(const Value& value,
         sub->CopyFrom(value.list_value());
         return true;
       }
-      if (type == Value::descriptor()) {
+      if (type == ValueType()) {
         if (!SafeWellKnown(value, depth)) return false;
         sub->CopyFrom(value);
         return true;
