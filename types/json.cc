@@ -763,7 +763,10 @@ bool FastStructToMessage(const Struct& object, int depth,
         FieldByJsonName(type, key, &ambiguous);
     if (field == nullptr) {
       // Unknown: ignored, as long as protobuf would read it without error.
-      if (ambiguous || !ValidUtf8(key) || !SafeUnknown(value, depth + 1)) {
+      // protobuf gives empty, "[extension]" and "@type" keys meanings of
+      // their own.
+      if (ambiguous || key.empty() || key[0] == '[' || key[0] == '@' ||
+          !ValidUtf8(key) || !SafeUnknown(value, depth + 1)) {
         return false;
       }
       continue;

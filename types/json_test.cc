@@ -244,6 +244,13 @@ std::vector<std::string> EdgeInputs() {
       R"({"kind":"cniCacheV1","config":"e30=","result":{"a":null}})",
       R"({"kind":"cniCacheV1","cniArgs":[["a","b"]],"capabilityArgs":{}})",
       R"({"kind":"cniCacheV1","cniArgs":[null]})",
+      R"({"":1})",
+      R"({"a":{"":[]}})",
+      R"({"cniVersion":"1.0.0","":1})",
+      R"({"ips":[{"":"x","address":"10.0.0.1/8"}]})",
+      R"({"[ocicni.x]":1,"@type":"t"})",
+      R"({"ips":[{"@type":"x"}]})",
+      R"({"kind":"cniCacheV1","result":{"":1,"@type":"x","[y]":2}})",
   };
   for (int depth : {30, 31, 32, 33, 34, 60, 99, 100, 101, 200}) {
     in.push_back(Nested(depth, "[", "]", "1"));
