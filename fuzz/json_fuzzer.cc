@@ -4,7 +4,9 @@
 //   - WriteJson's output parses back to an equal value (same kinds, same
 //     strings, bit-identical numbers);
 //   - writing is canonical: writing the re-parsed value gives the same bytes;
-//   - ParseJsonObject accepts exactly the inputs whose value is an object.
+//   - ParseJsonObject accepts exactly the inputs whose value is an object;
+// and for every input, ParseJson (with its fast path) gives what protobuf's
+// parser alone gives: the same value or the same error.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -26,6 +28,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   OCICNI_FUZZ_CHECK(
       object.ok() == (value.ok() && value->has_struct_value()),
       absl::StrCat("ParseJsonObject: ", object.status().ToString()));
+  absl::StatusOr<Value> reference =
+      ocicni::types::internal::ProtobufParseJsonForTest(input, "fuzz");
+  OCICNI_FUZZ_CHECK(
+      value.ok() == reference.ok() &&
+          (value.ok() ? google::protobuf::util::MessageDifferencer::Equals(
+                            *value, *reference)
+                      : value.status() == reference.status()),
+      absl::StrCat(
+          "ParseJson differs from protobuf's parser\nParseJson: ",
+          value.ok() ? value->DebugString() : value.status().ToString(),
+          "\nprotobuf:  ",
+          reference.ok() ? reference->DebugString()
+                         : reference.status().ToString()));
   if (!value.ok()) return 0;
 
   const std::string written = ocicni::types::WriteJson(*value);

@@ -6,7 +6,10 @@
 //     fails only for lack of addresses;
 //   - a converted result is valid (ValidateResult) and in the target version;
 //   - it is written (WriteMessage), decoded again to an equal result, and
-//     converting it again changes nothing.
+//     converting it again changes nothing;
+// and for every input, ParseMessageInto a Result (with its fast path) and
+// ValueToMessage of the parsed object give what protobuf's parser alone
+// gives: the same message or the same error.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -63,11 +66,44 @@ void CheckConversions(const Result& result) {
   }
 }
 
+void CheckAgainstProtobuf(absl::string_view input) {
+  Result fast, reference;
+  const absl::Status fast_status = types::ParseMessageInto(input, "f", &fast);
+  const absl::Status reference_status =
+      types::internal::ProtobufParseMessageIntoForTest(input, "f", &reference);
+  OCICNI_FUZZ_CHECK(
+      fast_status == reference_status &&
+          (!fast_status.ok() ||
+           fast.SerializeAsString() == reference.SerializeAsString()),
+      absl::StrCat("ParseMessageInto differs from protobuf\nfast: ",
+                   fast_status.ToString(), " ", fast.DebugString(),
+                   "\nprotobuf: ", reference_status.ToString(), " ",
+                   reference.DebugString()));
+  absl::StatusOr<google::protobuf::Struct> object =
+      types::ParseJsonObject(input, "o");
+  if (!object.ok()) return;
+  Result from_object, from_text;
+  const absl::Status object_status =
+      types::ValueToMessage(*object, "v", &from_object);
+  const absl::Status text_status =
+      types::internal::ProtobufParseMessageIntoForTest(
+          types::WriteJson(*object), "v", &from_text);
+  OCICNI_FUZZ_CHECK(
+      object_status == text_status &&
+          (!object_status.ok() ||
+           from_object.SerializeAsString() == from_text.SerializeAsString()),
+      absl::StrCat("ValueToMessage differs from protobuf\nfast: ",
+                   object_status.ToString(), " ", from_object.DebugString(),
+                   "\nprotobuf: ", text_status.ToString(), " ",
+                   from_text.DebugString()));
+}
+
 }  // namespace
 }  // namespace ocicni::fuzz
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const absl::string_view output(reinterpret_cast<const char*>(data), size);
+  ocicni::fuzz::CheckAgainstProtobuf(output);
   // The config's version only fills in a missing cniVersion: try one of each
   // result shape (0.1.0/0.2.0, 0.3.x/0.4.0, 1.x).
   for (absl::string_view config_version : {"0.2.0", "0.4.0", "1.1.0"}) {

@@ -494,8 +494,8 @@ std::optional<types::DecodedCacheFile> CniPluginImpl::ReadCache(
 std::optional<types::Result> CniPluginImpl::CachedResult(
     const types::DecodedCacheFile& cached, absl::string_view version) {
   if (!cached.file.has_result()) return std::nullopt;
-  absl::StatusOr<types::Result> result = types::DecodeResult(
-      types::WriteJson(cached.file.result()), version, "(cached result)");
+  absl::StatusOr<types::Result> result =
+      types::DecodeResult(cached.file.result(), version, "(cached result)");
   if (!result.ok()) {
     LOG(WARNING) << "unusable cached result: " << result.status();
     return std::nullopt;

@@ -9,12 +9,17 @@
 namespace ocicni::types {
 namespace {
 
-void AppendKey(absl::string_view key, const google::protobuf::Value& value,
-               std::string* out) {
+// AppendKey starts the entry `key` of the object being written to `out`.
+void AppendKey(absl::string_view key, std::string* out) {
   out->append(out->size() > 1 ? ",\"" : "\"");
   out->append(key.data(), key.size());
   out->append("\":");
-  out->append(WriteJson(value));
+}
+
+void AppendStringEntry(absl::string_view key, absl::string_view value,
+                       std::string* out) {
+  AppendKey(key, out);
+  AppendJsonString(value, out);
 }
 
 absl::Status BadField(absl::string_view what, absl::string_view key,
@@ -98,24 +103,35 @@ absl::StatusOr<std::string> CacheFilePath(absl::string_view cache_dir,
 
 std::string EncodeCacheFile(const CacheFile& file) {
   std::string out = "{";
-  AppendKey("kind", StringValue(kCacheKind), &out);
-  AppendKey("containerId", StringValue(file.container_id()), &out);
-  AppendKey("config", StringValue(absl::Base64Escape(file.config())), &out);
-  AppendKey("ifName", StringValue(file.if_name()), &out);
-  AppendKey("networkName", StringValue(file.network_name()), &out);
-  if (!file.netns().empty())
-    AppendKey("netns", StringValue(file.netns()), &out);
+  // The base64 config is most of the file.
+  out.reserve(256 + file.config().size() * 4 / 3);
+  AppendStringEntry("kind", kCacheKind, &out);
+  AppendStringEntry("containerId", file.container_id(), &out);
+  // Base64 needs no escaping in a JSON string.
+  AppendKey("config", &out);
+  out.push_back('"');
+  out.append(absl::Base64Escape(file.config()));
+  out.push_back('"');
+  AppendStringEntry("ifName", file.if_name(), &out);
+  AppendStringEntry("networkName", file.network_name(), &out);
+  if (!file.netns().empty()) AppendStringEntry("netns", file.netns(), &out);
   if (!file.cni_args().empty()) {
-    google::protobuf::Value args;
-    for (const auto& pair : file.cni_args()) {
-      *args.mutable_list_value()->add_values()->mutable_list_value() = pair;
+    AppendKey("cniArgs", &out);
+    out.push_back('[');
+    for (int i = 0; i < file.cni_args_size(); ++i) {
+      if (i > 0) out.push_back(',');
+      AppendJson(file.cni_args(i), &out);
     }
-    AppendKey("cniArgs", args, &out);
+    out.push_back(']');
   }
   if (!file.capability_args().fields().empty()) {
-    AppendKey("capabilityArgs", ObjectValue(file.capability_args()), &out);
+    AppendKey("capabilityArgs", &out);
+    AppendJson(file.capability_args(), &out);
   }
-  if (file.has_result()) AppendKey("result", ObjectValue(file.result()), &out);
+  if (file.has_result()) {
+    AppendKey("result", &out);
+    AppendJson(file.result(), &out);
+  }
   out.push_back('}');
   return out;
 }

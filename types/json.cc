@@ -5,6 +5,7 @@
 #include <cmath>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/descriptor.h"
@@ -16,6 +17,10 @@ namespace {
 using ::google::protobuf::ListValue;
 using ::google::protobuf::Struct;
 using ::google::protobuf::Value;
+
+// How deep the fast paths go (objects and arrays); deeper input is left to
+// protobuf, whose own limit is higher.
+constexpr int kMaxFastDepth = 32;
 
 absl::Status InvalidJson(absl::string_view what, absl::string_view reason) {
   return absl::InvalidArgumentError(
@@ -151,6 +156,22 @@ void AppendValue(const Value& value, std::string* out) {
 // Struct/Value/ListValue); the caller then falls back to the printer.
 bool ReflectMessage(const google::protobuf::Message& message, Value* out);
 
+// The well-known JSON types' descriptors, looked up once (each
+// Foo::descriptor() call goes through a once-flag).
+const google::protobuf::Descriptor* StructType() {
+  static const google::protobuf::Descriptor* const type = Struct::descriptor();
+  return type;
+}
+const google::protobuf::Descriptor* ListValueType() {
+  static const google::protobuf::Descriptor* const type =
+      ListValue::descriptor();
+  return type;
+}
+const google::protobuf::Descriptor* ValueType() {
+  static const google::protobuf::Descriptor* const type = Value::descriptor();
+  return type;
+}
+
 bool ReflectField(const google::protobuf::Message& message,
                   const google::protobuf::FieldDescriptor* field, int index,
                   Value* out) {
@@ -204,15 +225,15 @@ bool ReflectField(const google::protobuf::Message& message,
 
 bool ReflectMessage(const google::protobuf::Message& message, Value* out) {
   const google::protobuf::Descriptor* type = message.GetDescriptor();
-  if (type == Struct::descriptor()) {
+  if (type == StructType()) {
     out->mutable_struct_value()->CopyFrom(message);
     return true;
   }
-  if (type == ListValue::descriptor()) {
+  if (type == ListValueType()) {
     out->mutable_list_value()->CopyFrom(message);
     return true;
   }
-  if (type == Value::descriptor()) {
+  if (type == ValueType()) {
     out->CopyFrom(message);
     return true;
   }
@@ -236,6 +257,548 @@ bool ReflectMessage(const google::protobuf::Message& message, Value* out) {
   return true;
 }
 
+// kPlain marks the bytes that stand for themselves in a JSON string:
+// printable ASCII other than '"' and '\\'.
+struct PlainTable {
+  bool is[256] = {};
+  constexpr PlainTable() {
+    for (int c = 0x20; c < 0x80; ++c) is[c] = c != '"' && c != '\\';
+  }
+  constexpr bool operator[](unsigned char c) const { return is[c]; }
+};
+constexpr PlainTable kPlain;
+
+// FastParser reads strict RFC 8259 JSON into a Value. It is the fast path
+// of ParseJson: it accepts only input that protobuf's JSON parser accepts
+// too and reads to the same Value, and gives up (returns false) on anything
+// else, so that protobuf's parser decides and words the error. It gives up
+// on: any syntax error or extension (trailing commas, comments, single
+// quotes, bare keys), duplicate keys, integers of more than 15 digits
+// (protobuf reads integers as int64 and rejects those a double cannot hold
+// exactly), numbers out of double range, raw control characters, \u0000 and
+// surrogate escapes in strings, invalid UTF-8, and nesting deeper than
+// kMaxFastDepth.
+class FastParser {
+ public:
+  explicit FastParser(absl::string_view in)
+      : p_(in.data()), end_(in.data() + in.size()) {}
+
+  bool ParseDocument(Value* out) {
+    SkipSpace();
+    if (!ParseValue(out, 0)) return false;
+    SkipSpace();
+    return p_ == end_;
+  }
+
+ private:
+  void SkipSpace() {
+    while (p_ != end_ &&
+           (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) {
+      ++p_;
+    }
+  }
+
+  bool Literal(absl::string_view word) {
+    if (static_cast<size_t>(end_ - p_) < word.size() ||
+        absl::string_view(p_, word.size()) != word) {
+      return false;
+    }
+    p_ += word.size();
+    return true;
+  }
+
+  bool ParseValue(Value* out, int depth) {
+    if (p_ == end_) return false;
+    switch (*p_) {
+      case '{':
+        return ParseObject(out->mutable_struct_value(), depth + 1);
+      case '[':
+        return ParseArray(out->mutable_list_value(), depth + 1);
+      case '"':
+        return ParseString(out->mutable_string_value());
+      case 't':
+        if (!Literal("true")) return false;
+        out->set_bool_value(true);
+        return true;
+      case 'f':
+        if (!Literal("false")) return false;
+        out->set_bool_value(false);
+        return true;
+      case 'n':
+        if (!Literal("null")) return false;
+        out->set_null_value(google::protobuf::NULL_VALUE);
+        return true;
+      default:
+        return ParseNumber(out);
+    }
+  }
+
+  bool ParseObject(Struct* out, int depth) {
+    if (depth > kMaxFastDepth) return false;
+    ++p_;  // '{'
+    SkipSpace();
+    if (p_ != end_ && *p_ == '}') {
+      ++p_;
+      return true;
+    }
+    auto& fields = *out->mutable_fields();
+    std::string key;
+    while (true) {
+      if (p_ == end_ || *p_ != '"') return false;
+      key.clear();
+      if (!ParseString(&key)) return false;
+      SkipSpace();
+      if (p_ == end_ || *p_ != ':') return false;
+      ++p_;
+      SkipSpace();
+      const size_t before = fields.size();
+      Value& value = fields[key];
+      if (fields.size() == before) return false;  // A duplicate key.
+      if (!ParseValue(&value, depth)) return false;
+      SkipSpace();
+      if (p_ == end_) return false;
+      if (*p_ == '}') {
+        ++p_;
+        return true;
+      }
+      if (*p_ != ',') return false;
+      ++p_;
+      SkipSpace();
+    }
+  }
+
+  bool ParseArray(ListValue* out, int depth) {
+    if (depth > kMaxFastDepth) return false;
+    ++p_;  // '['
+    SkipSpace();
+    if (p_ != end_ && *p_ == ']') {
+      ++p_;
+      return true;
+    }
+    while (true) {
+      if (!ParseValue(out->add_values(), depth)) return false;
+      SkipSpace();
+      if (p_ == end_) return false;
+      if (*p_ == ']') {
+        ++p_;
+        return true;
+      }
+      if (*p_ != ',') return false;
+      ++p_;
+      SkipSpace();
+    }
+  }
+
+  static int HexDigit(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  }
+
+  // Utf8Length returns the length of the well-formed UTF-8 sequence at p
+  // (first byte >= 0x80), or 0.
+  static int Utf8Length(const unsigned char* p, const unsigned char* end) {
+    const unsigned char c = p[0];
+    int n;
+    unsigned char lo = 0x80, hi = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf) {
+      n = 2;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      n = 3;
+      if (c == 0xe0) lo = 0xa0;
+      if (c == 0xed) hi = 0x9f;  // No surrogates.
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      n = 4;
+      if (c == 0xf0) lo = 0x90;
+      if (c == 0xf4) hi = 0x8f;
+    } else {
+      return 0;
+    }
+    if (end - p < n) return 0;
+    if (p[1] < lo || p[1] > hi) return 0;
+    for (int i = 2; i < n; ++i) {
+      if (p[i] < 0x80 || p[i] > 0xbf) return 0;
+    }
+    return n;
+  }
+
+  bool ParseString(std::string* out) {
+    ++p_;  // '"'
+    const char* run = p_;
+    while (true) {
+      if (p_ == end_) return false;
+      const unsigned char c = static_cast<unsigned char>(*p_);
+      if (c == '"') {
+        out->append(run, p_);
+        ++p_;
+        return true;
+      }
+      if (c < 0x20) return false;
+      if (kPlain[c]) {
+        ++p_;
+        while (p_ != end_ && kPlain[static_cast<unsigned char>(*p_)]) ++p_;
+        continue;
+      }
+      if (c >= 0x80) {
+        const int n = Utf8Length(reinterpret_cast<const unsigned char*>(p_),
+                                 reinterpret_cast<const unsigned char*>(end_));
+        if (n == 0) return false;
+        p_ += n;
+        continue;
+      }
+      // An escape.
+      out->append(run, p_);
+      ++p_;
+      if (p_ == end_) return false;
+      switch (*p_++) {
+        case '"':
+          out->push_back('"');
+          break;
+        case '\\':
+          out->push_back('\\');
+          break;
+        case '/':
+          out->push_back('/');
+          break;
+        case 'b':
+          out->push_back('\b');
+          break;
+        case 'f':
+          out->push_back('\f');
+          break;
+        case 'n':
+          out->push_back('\n');
+          break;
+        case 'r':
+          out->push_back('\r');
+          break;
+        case 't':
+          out->push_back('\t');
+          break;
+        case 'u': {
+          if (end_ - p_ < 4) return false;
+          unsigned int cp = 0;
+          for (int i = 0; i < 4; ++i) {
+            const int d = HexDigit(p_[i]);
+            if (d < 0) return false;
+            cp = cp << 4 | static_cast<unsigned int>(d);
+          }
+          p_ += 4;
+          if (cp == 0 || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+          if (cp < 0x80) {
+            out->push_back(static_cast<char>(cp));
+          } else if (cp < 0x800) {
+            out->push_back(static_cast<char>(0xc0 | cp >> 6));
+            out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+          } else {
+            out->push_back(static_cast<char>(0xe0 | cp >> 12));
+            out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
+            out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+          }
+          break;
+        }
+        default:
+          return false;
+      }
+      run = p_;
+    }
+  }
+
+  bool ParseNumber(Value* out) {
+    const char* start = p_;
+    if (p_ != end_ && *p_ == '-') ++p_;
+    if (p_ == end_ || !absl::ascii_isdigit(*p_)) return false;
+    if (*p_ == '0') {
+      ++p_;
+    } else {
+      while (p_ != end_ && absl::ascii_isdigit(*p_)) ++p_;
+    }
+    bool integer = true;
+    if (p_ != end_ && *p_ == '.') {
+      integer = false;
+      ++p_;
+      if (p_ == end_ || !absl::ascii_isdigit(*p_)) return false;
+      while (p_ != end_ && absl::ascii_isdigit(*p_)) ++p_;
+    }
+    if (p_ != end_ && (*p_ == 'e' || *p_ == 'E')) {
+      integer = false;
+      ++p_;
+      if (p_ != end_ && (*p_ == '+' || *p_ == '-')) ++p_;
+      if (p_ == end_ || !absl::ascii_isdigit(*p_)) return false;
+      while (p_ != end_ && absl::ascii_isdigit(*p_)) ++p_;
+    }
+    if (integer) {
+      // As protobuf: an int64, then a double (exact below 10^15).
+      const bool negative = *start == '-';
+      const char* digits = start + (negative ? 1 : 0);
+      if (p_ - digits > 15) return false;
+      int64_t n = 0;
+      for (const char* d = digits; d != p_; ++d) n = n * 10 + (*d - '0');
+      out->set_number_value(static_cast<double>(negative ? -n : n));
+      return true;
+    }
+    double d;
+    const std::from_chars_result r = std::from_chars(start, p_, d);
+    if (r.ec != std::errc() || r.ptr != p_ || !std::isfinite(d)) return false;
+    out->set_number_value(d);
+    return true;
+  }
+
+  const char* p_;
+  const char* const end_;
+};
+
+// FieldByJsonName finds the field of `type` whose json_name is `key`. It sets
+// `*ambiguous` when `key` is instead some field's proto name (protobuf's
+// parser accepts those too; the fast path leaves them to it).
+const google::protobuf::FieldDescriptor* FieldByJsonName(
+    const google::protobuf::Descriptor* type, const std::string& key,
+    bool* ambiguous) {
+  const int count = type->field_count();
+  for (int i = 0; i < count; ++i) {
+    const google::protobuf::FieldDescriptor* field = type->field(i);
+    if (field->json_name() == key) return field;
+  }
+  *ambiguous = type->FindFieldByName(key) != nullptr;
+  return nullptr;
+}
+
+bool ValidUtf8(const std::string& s) {
+  for (size_t i = 0; i < s.size();) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    // Same rules as FastParser::Utf8Length.
+    int n;
+    unsigned char lo = 0x80, hi = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf) {
+      n = 2;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      n = 3;
+      if (c == 0xe0) lo = 0xa0;
+      if (c == 0xed) hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      n = 4;
+      if (c == 0xf0) lo = 0x90;
+      if (c == 0xf4) hi = 0x8f;
+    } else {
+      return false;
+    }
+    if (s.size() - i < static_cast<size_t>(n)) return false;
+    const unsigned char c1 = static_cast<unsigned char>(s[i + 1]);
+    if (c1 < lo || c1 > hi) return false;
+    for (int k = 2; k < n; ++k) {
+      const unsigned char ck = static_cast<unsigned char>(s[i + k]);
+      if (ck < 0x80 || ck > 0xbf) return false;
+    }
+    i += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+// SafeUnknown says whether protobuf's parser would skip `value`, the value
+// of an unknown key, without error: valid UTF-8 and nesting at most
+// kMaxFastDepth deep.
+bool SafeUnknown(const Value& value, int depth) {
+  if (depth > kMaxFastDepth) return false;
+  switch (value.kind_case()) {
+    case Value::kStringValue:
+      return ValidUtf8(value.string_value());
+    case Value::kStructValue:
+      for (const auto& [key, v] : value.struct_value().fields()) {
+        if (!ValidUtf8(key) || !SafeUnknown(v, depth + 1)) return false;
+      }
+      return true;
+    case Value::kListValue:
+      for (const Value& v : value.list_value().values()) {
+        if (!SafeUnknown(v, depth + 1)) return false;
+      }
+      return true;
+    default:
+      return true;
+  }
+}
+
+bool SafeString(const Value& value) {
+  return value.kind_case() == Value::kStringValue &&
+         ValidUtf8(value.string_value());
+}
+
+// SafeWellKnown says whether protobuf's parser would read `value` into a
+// Struct/ListValue/Value field unchanged: no nulls (protobuf keeps them in a
+// Value but the fast path does not try), valid UTF-8, bounded depth.
+bool SafeWellKnown(const Value& value, int depth) {
+  if (depth > kMaxFastDepth) return false;
+  switch (value.kind_case()) {
+    case Value::kNumberValue:
+      return std::isfinite(value.number_value());
+    case Value::kBoolValue:
+      return true;
+    case Value::kStringValue:
+      return ValidUtf8(value.string_value());
+    case Value::kStructValue:
+      for (const auto& [key, v] : value.struct_value().fields()) {
+        if (!ValidUtf8(key) || !SafeWellKnown(v, depth + 1)) return false;
+      }
+      return true;
+    case Value::kListValue:
+      for (const Value& v : value.list_value().values()) {
+        if (!SafeWellKnown(v, depth + 1)) return false;
+      }
+      return true;
+    default:
+      return false;
+  }
+}
+
+// IntegralIn says whether `d` is a whole number in [lo, hi] (and not -0),
+// which protobuf's parser accepts for an integer field.
+bool IntegralIn(double d, double lo, double hi) {
+  return std::isfinite(d) && d == std::trunc(d) && d >= lo && d <= hi &&
+         !(d == 0 && std::signbit(d));
+}
+
+bool FastStructToMessage(const Struct& object, int depth,
+                         google::protobuf::Message* message);
+
+// FastSetField reads one value of `field` (one element when repeated).
+bool FastSetField(const Value& value,
+                  const google::protobuf::FieldDescriptor* field, int depth,
+                  google::protobuf::Message* message) {
+  using FD = google::protobuf::FieldDescriptor;
+  const google::protobuf::Reflection* r = message->GetReflection();
+  const bool repeated = field->is_repeated();
+  switch (field->cpp_type()) {
+    case FD::CPPTYPE_INT32: {
+      if (value.kind_case() != Value::kNumberValue) return false;
+      const double d = value.number_value();
+      if (!IntegralIn(d, -2147483648.0, 2147483647.0)) return false;
+      const auto n = static_cast<int32_t>(d);
+      repeated ? r->AddInt32(message, field, n)
+               : r->SetInt32(message, field, n);
+      return true;
+    }
+    case FD::CPPTYPE_UINT32: {
+      if (value.kind_case() != Value::kNumberValue) return false;
+      const double d = value.number_value();
+      if (!IntegralIn(d, 0, 4294967295.0)) return false;
+      const auto n = static_cast<uint32_t>(d);
+      repeated ? r->AddUInt32(message, field, n)
+               : r->SetUInt32(message, field, n);
+      return true;
+    }
+    case FD::CPPTYPE_DOUBLE: {
+      if (value.kind_case() != Value::kNumberValue) return false;
+      const double d = value.number_value();
+      if (!std::isfinite(d)) return false;
+      repeated ? r->AddDouble(message, field, d)
+               : r->SetDouble(message, field, d);
+      return true;
+    }
+    case FD::CPPTYPE_BOOL:
+      if (value.kind_case() != Value::kBoolValue) return false;
+      repeated ? r->AddBool(message, field, value.bool_value())
+               : r->SetBool(message, field, value.bool_value());
+      return true;
+    case FD::CPPTYPE_STRING:
+      // bytes (base64) are left to protobuf.
+      if (field->type() != FD::TYPE_STRING || !SafeString(value)) return false;
+      repeated ? r->AddString(message, field, value.string_value())
+               : r->SetString(message, field, value.string_value());
+      return true;
+    case FD::CPPTYPE_MESSAGE: {
+      const google::protobuf::Descriptor* type = field->message_type();
+      google::protobuf::Message* sub = repeated
+                                           ? r->AddMessage(message, field)
+                                           : r->MutableMessage(message, field);
+      if (type == StructType()) {
+        if (value.kind_case() != Value::kStructValue ||
+            !SafeWellKnown(value, depth)) {
+          return false;
+        }
+        sub->CopyFrom(value.struct_value());
+        return true;
+      }
+      if (type == ListValueType()) {
+        if (value.kind_case() != Value::kListValue ||
+            !SafeWellKnown(value, depth)) {
+          return false;
+        }
+        sub->CopyFrom(value.list_value());
+        return true;
+      }
+      if (type == ValueType()) {
+        if (!SafeWellKnown(value, depth)) return false;
+        sub->CopyFrom(value);
+        return true;
+      }
+      if (type->file()->package() == "google.protobuf" ||
+          value.kind_case() != Value::kStructValue) {
+        return false;
+      }
+      return FastStructToMessage(value.struct_value(), depth + 1, sub);
+    }
+    default:
+      return false;
+  }
+}
+
+// FastStructToMessage is the fast path of ValueToMessage: it reads `object`
+// into `message` by reflection where protobuf's parser (given the object
+// written as JSON, unknown keys ignored) would read the same, and gives up
+// (false) on anything else: nulls, maps, enums, 64-bit and float fields,
+// bytes, a number that is not a whole number in range for an integer field,
+// a type that does not match the field, keys that are proto rather than
+// JSON names, and deep nesting.
+bool FastStructToMessage(const Struct& object, int depth,
+                         google::protobuf::Message* message) {
+  if (depth > kMaxFastDepth) return false;
+  const google::protobuf::Descriptor* type = message->GetDescriptor();
+  for (const auto& [key, value] : object.fields()) {
+    bool ambiguous = false;
+    const google::protobuf::FieldDescriptor* field =
+        FieldByJsonName(type, key, &ambiguous);
+    if (field == nullptr) {
+      // Unknown: ignored, as long as protobuf would read it without error.
+      // protobuf gives empty, "[extension]" and "@type" keys meanings of
+      // their own.
+      if (ambiguous || key.empty() || key[0] == '[' || key[0] == '@' ||
+          !ValidUtf8(key) || !SafeUnknown(value, depth + 1)) {
+        return false;
+      }
+      continue;
+    }
+    if (value.kind_case() == Value::kNullValue || field->is_map()) return false;
+    if (!field->is_repeated()) {
+      if (!FastSetField(value, field, depth + 1, message)) return false;
+      continue;
+    }
+    if (value.kind_case() != Value::kListValue) return false;
+    for (const Value& element : value.list_value().values()) {
+      if (element.kind_case() == Value::kNullValue ||
+          !FastSetField(element, field, depth + 1, message)) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+absl::Status ProtobufParseMessageInto(absl::string_view json,
+                                      absl::string_view what,
+                                      google::protobuf::Message* message) {
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = true;
+  auto status = google::protobuf::util::JsonStringToMessage(
+      google::protobuf::StringPiece(json.data(), json.size()), message,
+      options);
+  if (!status.ok()) return InvalidJson(what, status.message().ToString());
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<Value> ParseJson(absl::string_view json,
@@ -244,6 +807,8 @@ absl::StatusOr<Value> ParseJson(absl::string_view json,
     return InvalidJson(what, "empty input");
   }
   Value value;
+  if (FastParser(json).ParseDocument(&value)) return value;
+  value.Clear();
   google::protobuf::util::JsonParseOptions options;
   auto status = google::protobuf::util::JsonStringToMessage(
       google::protobuf::StringPiece(json.data(), json.size()), &value, options);
@@ -273,6 +838,22 @@ std::string WriteJson(const Struct& object) {
   return out;
 }
 
+void AppendJson(const Value& value, std::string* out) {
+  AppendValue(value, out);
+}
+
+void AppendJson(const Struct& object, std::string* out) {
+  AppendObject(object, out);
+}
+
+void AppendJson(const ListValue& list, std::string* out) {
+  AppendList(list, out);
+}
+
+void AppendJsonString(absl::string_view s, std::string* out) {
+  AppendString(s, out);
+}
+
 absl::StatusOr<Value> MessageToValue(const google::protobuf::Message& message) {
   Value value;
   if (ReflectMessage(message, &value)) return value;
@@ -297,19 +878,58 @@ std::string WriteMessage(const google::protobuf::Message& message) {
 
 absl::Status ParseMessageInto(absl::string_view json, absl::string_view what,
                               google::protobuf::Message* message) {
-  google::protobuf::util::JsonParseOptions options;
-  options.ignore_unknown_fields = true;
-  auto status = google::protobuf::util::JsonStringToMessage(
-      google::protobuf::StringPiece(json.data(), json.size()), message,
-      options);
-  if (!status.ok()) return InvalidJson(what, status.message().ToString());
-  return absl::OkStatus();
+  message->Clear();
+  Value value;
+  if (FastParser(json).ParseDocument(&value) &&
+      value.kind_case() == Value::kStructValue &&
+      FastStructToMessage(value.struct_value(), 1, message)) {
+    return absl::OkStatus();
+  }
+  message->Clear();
+  return ProtobufParseMessageInto(json, what, message);
 }
 
 absl::Status ValueToMessage(const Value& value, absl::string_view what,
                             google::protobuf::Message* message) {
-  return ParseMessageInto(WriteJson(value), what, message);
+  message->Clear();
+  if (value.kind_case() == Value::kStructValue &&
+      FastStructToMessage(value.struct_value(), 1, message)) {
+    return absl::OkStatus();
+  }
+  message->Clear();
+  return ProtobufParseMessageInto(WriteJson(value), what, message);
 }
+
+absl::Status ValueToMessage(const Struct& object, absl::string_view what,
+                            google::protobuf::Message* message) {
+  message->Clear();
+  if (FastStructToMessage(object, 1, message)) return absl::OkStatus();
+  message->Clear();
+  return ProtobufParseMessageInto(WriteJson(object), what, message);
+}
+
+namespace internal {
+
+absl::StatusOr<Value> ProtobufParseJsonForTest(absl::string_view json,
+                                               absl::string_view what) {
+  if (json.find_first_not_of(" \t\r\n") == absl::string_view::npos) {
+    return InvalidJson(what, "empty input");
+  }
+  Value value;
+  google::protobuf::util::JsonParseOptions options;
+  auto status = google::protobuf::util::JsonStringToMessage(
+      google::protobuf::StringPiece(json.data(), json.size()), &value, options);
+  if (!status.ok()) return InvalidJson(what, status.message().ToString());
+  return value;
+}
+
+absl::Status ProtobufParseMessageIntoForTest(
+    absl::string_view json, absl::string_view what,
+    google::protobuf::Message* message) {
+  return ProtobufParseMessageInto(json, what, message);
+}
+
+}  // namespace internal
 
 Value ObjectValue(Struct object) {
   Value v;

@@ -1,8 +1,12 @@
 // JSON reading and writing for CNI wire data.
 //
-// Parsing uses protobuf's JSON utilities; no hand-written parser. They reject
-// duplicate keys and trailing garbage; they tolerate a trailing comma in an
-// array or object. Writing goes through one canonical writer so that the
+// Parsing accepts what protobuf's JSON utilities accept and reads it the
+// same: they reject duplicate keys and trailing garbage; they tolerate a
+// trailing comma in an array or object. A small strict parser reads plain
+// RFC 8259 JSON (what plugins and files hold) without protobuf's converter;
+// anything it is not sure of (extensions, duplicates, errors, huge integers,
+// odd escapes, deep nesting) goes to protobuf's parser, which words every
+// error. Writing goes through one canonical writer so that the
 // same input always gives the same bytes: object keys sorted byte-wise at
 // every level, no insignificant whitespace, numbers in their shortest
 // round-trip form (negative zero as 0), and the same string escaping as Go's
@@ -41,6 +45,13 @@ absl::StatusOr<google::protobuf::Struct> ParseJsonObject(
 std::string WriteJson(const google::protobuf::Value& value);
 std::string WriteJson(const google::protobuf::Struct& object);
 
+// AppendJson and AppendJsonString append what WriteJson writes (for a
+// string: the JSON string) to `out`, for writers that build a larger text.
+void AppendJson(const google::protobuf::Value& value, std::string* out);
+void AppendJson(const google::protobuf::Struct& object, std::string* out);
+void AppendJson(const google::protobuf::ListValue& list, std::string* out);
+void AppendJsonString(absl::string_view s, std::string* out);
+
 // MessageToValue converts a typed message to its JSON value (json_names as
 // keys, unset/empty fields left out).
 absl::StatusOr<google::protobuf::Value> MessageToValue(
@@ -54,8 +65,12 @@ std::string WriteMessage(const google::protobuf::Message& message);
 absl::Status ParseMessageInto(absl::string_view json, absl::string_view what,
                               google::protobuf::Message* message);
 
-// ValueToMessage reads a Value into a typed message, as ParseMessageInto.
+// ValueToMessage reads a Value (or an object) into a typed message, as
+// ParseMessageInto does with its JSON text.
 absl::Status ValueToMessage(const google::protobuf::Value& value,
+                            absl::string_view what,
+                            google::protobuf::Message* message);
+absl::Status ValueToMessage(const google::protobuf::Struct& object,
                             absl::string_view what,
                             google::protobuf::Message* message);
 
@@ -71,6 +86,19 @@ absl::StatusOr<T> ParseMessage(absl::string_view json, absl::string_view what) {
 google::protobuf::Value ObjectValue(google::protobuf::Struct object);
 // StringValue makes a string Value.
 google::protobuf::Value StringValue(absl::string_view s);
+
+namespace internal {
+
+// ProtobufParseJsonForTest and ProtobufParseMessageIntoForTest are ParseJson
+// and ParseMessageInto through protobuf's parser only: the reference the
+// fast paths are tested against.
+absl::StatusOr<google::protobuf::Value> ProtobufParseJsonForTest(
+    absl::string_view json, absl::string_view what);
+absl::Status ProtobufParseMessageIntoForTest(
+    absl::string_view json, absl::string_view what,
+    google::protobuf::Message* message);
+
+}  // namespace internal
 
 }  // namespace ocicni::types
 

@@ -1,5 +1,8 @@
 #include "types/json.h"
 
+#include <vector>
+
+#include "absl/strings/str_cat.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "types/cni.pb.h"
@@ -154,6 +157,154 @@ TEST(Json, MessageToValueMatchesTheJsonPrinter) {
        std::initializer_list<const google::protobuf::Message*>{
            &Result::default_instance(), &Error::default_instance()}) {
     EXPECT_EQ(WriteJson(*MessageToValue(*empty)), ViaPrinter(*empty));
+  }
+}
+
+std::string Nested(int depth, absl::string_view open, absl::string_view close,
+                   absl::string_view inner) {
+  std::string s;
+  for (int i = 0; i < depth; ++i) absl::StrAppend(&s, open);
+  absl::StrAppend(&s, inner);
+  for (int i = 0; i < depth; ++i) absl::StrAppend(&s, close);
+  return s;
+}
+
+// Inputs on both sides of what the fast paths take on.
+std::vector<std::string> EdgeInputs() {
+  std::vector<std::string> in = {
+      "null",
+      "true",
+      "false",
+      "0",
+      "-0",
+      "-0.0",
+      "1.5",
+      "1e2",
+      "1E-2",
+      "123456789012345",
+      "1234567890123456",
+      "9007199254740993",
+      "-9223372036854775808",
+      "18446744073709551615",
+      "1e400",
+      "1e-400",
+      "01",
+      "1.",
+      ".5",
+      "+1",
+      "-",
+      "1e",
+      "0x10",
+      "NaN",
+      "Infinity",
+      R"("a\u00e9\u2028\/\b\f")",
+      R"("\u0000")",
+      R"("\ud83d\ude00")",
+      R"("\ud83d")",
+      "\"\xc3\xa9\"",
+      "\"\xc3\"",
+      "\"\xed\xa0\x80\"",
+      "\"\xf4\x90\x80\x80\"",
+      "\"\x01\"",
+      "'a'",
+      "{a:1}",
+      "{'a':1}",
+      "[1,]",
+      "{\"a\":1,}",
+      "[1 2]",
+      "{\"a\" 1}",
+      " \n{\"a\" :\t[ ] } \r\n",
+      "\xef\xbb\xbf{}",
+      "{}\f",
+      "\v{}",
+      "{} x",
+      "{\"a\":1,\"a\":2}",
+      "[{\"a\":1,\"a\":1}]",
+      "{\"a\":{}, \"b\":[]}",
+      "/*c*/{}",
+      R"({"cniVersion":"1.0.0","ips":[{"address":"10.0.0.1/8","interface":2.0}]})",
+      R"({"cniVersion":"1.0.0","ips":[{"address":"10.0.0.1/8","interface":2.5}]})",
+      R"({"cniVersion":"1.0.0","ips":[{"address":"10.0.0.1/8","interface":-0.0}]})",
+      R"({"cniVersion":"1.0.0","ips":[{"address":"10.0.0.1/8","interface":3000000000}]})",
+      R"({"cniVersion":"1.0.0","ips":[{"address":"10.0.0.1/8","interface":"1"}]})",
+      R"({"cniVersion":"1.0.0","ips":[null]})",
+      R"({"cniVersion":null,"dns":null,"ips":null})",
+      R"({"cni_version":"0.4.0"})",
+      R"({"cniVersion":"1.0.0","cni_version":"0.4.0"})",
+      R"({"cniVersion":1})",
+      R"({"cniVersion":"1.0.0","dns":{},"routes":[],"ip4":{"ip":"1.2.3.4/8"}})",
+      R"({"cniVersion":"1.0.0","interfaces":{"name":"x"}})",
+      R"({"cniVersion":"1.0.0","interfaces":["x"]})",
+      R"({"cniVersion":"1.0.0","extra":{"x":[1,{"y":null}]},"pciId":"z"})",
+      R"({"code":7,"msg":"m"})",
+      R"({"code":-1})",
+      R"({"code":4294967296})",
+      R"({"code":4294967295})",
+      R"({"code":1e3})",
+      R"({"kind":"cniCacheV1","config":"e30=","result":{"a":null}})",
+      R"({"kind":"cniCacheV1","cniArgs":[["a","b"]],"capabilityArgs":{}})",
+      R"({"kind":"cniCacheV1","cniArgs":[null]})",
+      R"({"":1})",
+      R"({"a":{"":[]}})",
+      R"({"cniVersion":"1.0.0","":1})",
+      R"({"ips":[{"":"x","address":"10.0.0.1/8"}]})",
+      R"({"[ocicni.x]":1,"@type":"t"})",
+      R"({"ips":[{"@type":"x"}]})",
+      R"({"kind":"cniCacheV1","result":{"":1,"@type":"x","[y]":2}})",
+  };
+  for (int depth : {30, 31, 32, 33, 34, 60, 99, 100, 101, 200}) {
+    in.push_back(Nested(depth, "[", "]", "1"));
+    in.push_back(Nested(depth, "{\"a\":", "}", "1"));
+    in.push_back(absl::StrCat(R"({"cniVersion":"1.0.0","x":)",
+                              Nested(depth, "[", "]", ""), "}"));
+  }
+  return in;
+}
+
+// The fast paths of ParseJson and ParseMessageInto agree with protobuf's
+// parser: same acceptance, same values, same errors.
+TEST(Json, FastPathsMatchProtobuf) {
+  for (const std::string& input : EdgeInputs()) {
+    absl::StatusOr<google::protobuf::Value> fast = ParseJson(input, "w");
+    absl::StatusOr<google::protobuf::Value> slow =
+        internal::ProtobufParseJsonForTest(input, "w");
+    ASSERT_EQ(fast.ok(), slow.ok()) << input;
+    if (fast.ok()) {
+      EXPECT_EQ(fast->DebugString(), slow->DebugString()) << input;
+    } else {
+      EXPECT_EQ(fast.status(), slow.status()) << input;
+    }
+    auto compare = [&](google::protobuf::Message* a,
+                       google::protobuf::Message* b) {
+      absl::Status fast_status = ParseMessageInto(input, "m", a);
+      absl::Status slow_status =
+          internal::ProtobufParseMessageIntoForTest(input, "m", b);
+      EXPECT_EQ(fast_status, slow_status) << input;
+      if (fast_status.ok() && slow_status.ok()) {
+        EXPECT_EQ(a->DebugString(), b->DebugString()) << input;
+        EXPECT_EQ(a->ByteSizeLong(), b->ByteSizeLong()) << input;
+      }
+      if (!fast.ok() ||
+          fast->kind_case() != google::protobuf::Value::kStructValue) {
+        return;
+      }
+      // ValueToMessage reads what protobuf reads from the written value.
+      a->Clear();
+      b->Clear();
+      absl::Status from_value = ValueToMessage(fast->struct_value(), "v", a);
+      absl::Status reference =
+          internal::ProtobufParseMessageIntoForTest(WriteJson(*fast), "v", b);
+      EXPECT_EQ(from_value, reference) << input;
+      if (from_value.ok() && reference.ok()) {
+        EXPECT_EQ(a->DebugString(), b->DebugString()) << input;
+      }
+    };
+    Result r1, r2;
+    compare(&r1, &r2);
+    Error e1, e2;
+    compare(&e1, &e2);
+    CacheFile c1, c2;
+    compare(&c1, &c2);
   }
 }
 

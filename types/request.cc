@@ -1,5 +1,8 @@
 #include "types/request.h"
 
+#include <algorithm>
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 #include "types/json.h"
 
@@ -83,11 +86,7 @@ absl::StatusOr<std::string> BuildPluginRequest(const Struct& plugin_conf,
                                                absl::string_view cni_version,
                                                const Value* prev_result,
                                                const Struct& capability_args) {
-  Struct conf = plugin_conf;
-  Inject(&conf, network_name, cni_version);
-  if (prev_result != nullptr)
-    (*conf.mutable_fields())["prevResult"] = *prev_result;
-
+  Value runtime_config;
   auto caps = plugin_conf.fields().find("capabilities");
   if (caps != plugin_conf.fields().end()) {
     if (caps->second.kind_case() != Value::kStructValue) {
@@ -95,19 +94,46 @@ absl::StatusOr<std::string> BuildPluginRequest(const Struct& plugin_conf,
           absl::StrCat("network ", network_name,
                        ": plugin \"capabilities\" must be an object"));
     }
-    Struct runtime_config;
     for (const auto& [name, declared] : caps->second.struct_value().fields()) {
       if (!declared.bool_value()) continue;
       auto arg = capability_args.fields().find(name);
       if (arg == capability_args.fields().end()) continue;
-      (*runtime_config.mutable_fields())[name] = arg->second;
-    }
-    if (!runtime_config.fields().empty()) {
-      (*conf.mutable_fields())["runtimeConfig"] =
-          ObjectValue(std::move(runtime_config));
+      (*runtime_config.mutable_struct_value()->mutable_fields())[name] =
+          arg->second;
     }
   }
-  return WriteJson(conf);
+
+  // The plugin's config with the injected keys replaced, written as
+  // WriteJson writes an object (keys sorted), without copying it.
+  const Value name = StringValue(network_name);
+  const Value version = StringValue(cni_version);
+  std::vector<std::pair<absl::string_view, const Value*>> fields;
+  fields.reserve(plugin_conf.fields_size() + 4);
+  fields.emplace_back("name", &name);
+  fields.emplace_back("cniVersion", &version);
+  if (prev_result != nullptr) fields.emplace_back("prevResult", prev_result);
+  if (runtime_config.has_struct_value()) {
+    fields.emplace_back("runtimeConfig", &runtime_config);
+  }
+  for (const auto& [key, value] : plugin_conf.fields()) {
+    if (key == "name" || key == "cniVersion" ||
+        (key == "prevResult" && prev_result != nullptr) ||
+        (key == "runtimeConfig" && runtime_config.has_struct_value())) {
+      continue;
+    }
+    fields.emplace_back(key, &value);
+  }
+  std::sort(fields.begin(), fields.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::string out = "{";
+  for (const auto& [key, value] : fields) {
+    if (out.size() > 1) out.push_back(',');
+    AppendJsonString(key, &out);
+    out.push_back(':');
+    AppendJson(*value, &out);
+  }
+  out.push_back('}');
+  return out;
 }
 
 std::string BuildGCRequest(const Struct& plugin_conf,

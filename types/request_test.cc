@@ -53,6 +53,25 @@ TEST(Request, NoMatchingCapabilityLeavesRuntimeConfigAlone) {
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST(Request, InjectedKeysReplaceTheConfigs) {
+  auto conf = Obj(
+      R"({"type":"x","prevResult":{"old":1},"runtimeConfig":{"old":2},"capabilities":{"mac":true},"zz":null,"a":[]})");
+  RuntimeConfig rc;
+  rc.set_mac("02:00:00:00:00:01");
+  auto prev = ParseJson(R"({"cniVersion":"1.0.0"})", "p");
+  ASSERT_TRUE(prev.ok());
+  auto got = BuildPluginRequest(conf, "n", "1.0.0", &*prev, CapabilityArgs(rc));
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(
+      *got,
+      R"({"a":[],"capabilities":{"mac":true},"cniVersion":"1.0.0","name":"n","prevResult":{"cniVersion":"1.0.0"},"runtimeConfig":{"mac":"02:00:00:00:00:01"},"type":"x","zz":null})");
+  auto kept = BuildPluginRequest(conf, "n", "1.0.0", nullptr, {});
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(
+      *kept,
+      R"({"a":[],"capabilities":{"mac":true},"cniVersion":"1.0.0","name":"n","prevResult":{"old":1},"runtimeConfig":{"old":2},"type":"x","zz":null})");
+}
+
 TEST(Request, DeterministicBytes) {
   auto conf = Obj(
       R"({"type":"x","k9":1,"k1":2,"k5":{"b":1,"a":2},"capabilities":{"ips":true,"mac":true,"aliases":true}})");

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include <string>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -99,6 +100,18 @@ Result ToCurrent(const Result& in) {
   return out;
 }
 
+// FinishDecode fills in a missing version and validates.
+absl::StatusOr<Result> FinishDecode(Result result,
+                                    absl::string_view config_version,
+                                    absl::string_view what) {
+  if (result.cni_version().empty()) {
+    result.set_cni_version(
+        config_version.empty() ? "0.1.0" : std::string(config_version));
+  }
+  OCICNI_RETURN_IF_ERROR(ValidateResult(result, what));
+  return result;
+}
+
 }  // namespace
 
 int IPFamily(absl::string_view address) {
@@ -160,12 +173,16 @@ absl::StatusOr<Result> DecodeResult(absl::string_view output,
       return Invalid(what, "expected a JSON object");
     }
   }
-  if (result.cni_version().empty()) {
-    result.set_cni_version(
-        config_version.empty() ? "0.1.0" : std::string(config_version));
-  }
-  OCICNI_RETURN_IF_ERROR(ValidateResult(result, what));
-  return result;
+  return FinishDecode(std::move(result), config_version, what);
+}
+
+absl::StatusOr<Result> DecodeResult(const google::protobuf::Struct& object,
+                                    absl::string_view config_version,
+                                    absl::string_view plugin) {
+  std::string what = absl::StrCat("result of plugin ", plugin);
+  Result result;
+  OCICNI_RETURN_IF_ERROR(ValueToMessage(object, what, &result));
+  return FinishDecode(std::move(result), config_version, what);
 }
 
 absl::StatusOr<Result> ConvertResult(const Result& result,

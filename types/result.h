@@ -24,6 +24,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "google/protobuf/struct.pb.h"
 #include "types/cni.pb.h"
 
 namespace ocicni::types {
@@ -34,6 +35,13 @@ namespace ocicni::types {
 // unsupported version, an address or gateway that is not an IP (CIDR for
 // addresses), an ips[].interface index outside interfaces.
 absl::StatusOr<Result> DecodeResult(absl::string_view output,
+                                    absl::string_view config_version,
+                                    absl::string_view plugin);
+
+// DecodeResult reads a result already parsed into an object (a cached
+// result) exactly as the other overload reads that object written as JSON,
+// without writing and parsing it.
+absl::StatusOr<Result> DecodeResult(const google::protobuf::Struct& object,
                                     absl::string_view config_version,
                                     absl::string_view plugin);
 

@@ -2,6 +2,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "types/json.h"
@@ -219,6 +220,41 @@ TEST(Result, UnknownFieldsAreTolerated) {
       "", "p");
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->ips(0).address(), "10.0.0.1/8");
+}
+
+// A result already parsed into an object decodes as its JSON text does.
+TEST(Result, ObjectDecodesAsItsText) {
+  std::vector<std::string> inputs;
+  for (const auto& [name, output] : PluginOutputs()) inputs.push_back(output);
+  for (
+      const char* extra : {
+          R"({"cniVersion":"9.9.9"})",
+          R"({"ips":[{"address":"10.0.0.1/8","interface":0}]})",
+          R"({"cniVersion":"1.0.0","ips":[{"address":"10.0.0.1/8","interface":2.5}]})",
+          R"({"cniVersion":"1.0.0","ips":"x"})",
+          R"({"cniVersion":"1.0.0","ips":[null],"dns":null})",
+          R"({"cni_version":"0.4.0","ips":[{"address":"10.0.0.1/8","version":"4"}]})",
+          R"({"cniVersion":"1.0.0","routes":[{"dst":"nope"}]})",
+          R"({"extra":{"x":[1,{"y":null}]}})",
+      }) {
+    inputs.push_back(extra);
+  }
+  for (const std::string& input : inputs) {
+    absl::StatusOr<google::protobuf::Struct> object =
+        ParseJsonObject(input, "x");
+    ASSERT_TRUE(object.ok()) << input;
+    for (const char* version : {"", "0.4.0", "1.0.0"}) {
+      absl::StatusOr<Result> from_object =
+          DecodeResult(*object, version, "bridge");
+      absl::StatusOr<Result> from_text =
+          DecodeResult(WriteJson(*object), version, "bridge");
+      ASSERT_EQ(from_object.status(), from_text.status()) << input;
+      if (from_object.ok()) {
+        EXPECT_EQ(from_object->DebugString(), from_text->DebugString())
+            << input;
+      }
+    }
+  }
 }
 
 TEST(Result, IPFamily) {

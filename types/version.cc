@@ -4,7 +4,6 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "types/json.h"
 
 namespace ocicni::types {
@@ -12,28 +11,36 @@ namespace {
 
 bool ParsePart(absl::string_view part, int* out) {
   if (part.empty() || part.size() > 9) return false;
+  int n = 0;
   for (char c : part) {
     if (c < '0' || c > '9') return false;
+    n = n * 10 + (c - '0');  // At most 9 digits: no overflow.
   }
-  return absl::SimpleAtoi(part, out);
+  *out = n;
+  return true;
 }
 
 }  // namespace
 
 absl::StatusOr<Version> Version::Parse(absl::string_view text) {
   if (text.empty()) return Version{0, 1, 0};
-  std::vector<absl::string_view> parts = absl::StrSplit(text, '.');
-  if (parts.size() > 3) {
+  // Split on '.' in place (this runs several times per result decoded).
+  if (std::count(text.begin(), text.end(), '.') > 2) {
     return absl::InvalidArgumentError(absl::StrCat(
         "invalid version \"", text, "\": too many parts (at most 3)"));
   }
   int numbers[3] = {0, 0, 0};
-  for (size_t i = 0; i < parts.size(); ++i) {
-    if (!ParsePart(parts[i], &numbers[i])) {
+  absl::string_view rest = text;
+  for (int i = 0;; ++i) {
+    const size_t dot = rest.find('.');
+    const absl::string_view part = rest.substr(0, dot);
+    if (!ParsePart(part, &numbers[i])) {
       return absl::InvalidArgumentError(absl::StrCat("invalid version \"", text,
-                                                     "\": part \"", parts[i],
+                                                     "\": part \"", part,
                                                      "\" is not a number"));
     }
+    if (dot == absl::string_view::npos) break;
+    rest.remove_prefix(dot + 1);
   }
   return Version{numbers[0], numbers[1], numbers[2]};
 }

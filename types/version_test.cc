@@ -36,6 +36,15 @@ TEST(Version, ParseErrors) {
   }
   EXPECT_NE(Version::Parse("1.0.0.0").status().message().find("too many"),
             std::string::npos);
+  EXPECT_EQ(Version::Parse("a.b.c.").status().message(),
+            "invalid version \"a.b.c.\": too many parts (at most 3)");
+  EXPECT_EQ(Version::Parse("1..0").status().message(),
+            "invalid version \"1..0\": part \"\" is not a number");
+  EXPECT_EQ(Version::Parse("1.x").status().message(),
+            "invalid version \"1.x\": part \"x\" is not a number");
+  EXPECT_EQ(Version::Parse("1.0.").status().message(),
+            "invalid version \"1.0.\": part \"\" is not a number");
+  EXPECT_EQ(*Version::Parse("007.000000001"), (Version{7, 1, 0}));
 }
 
 TEST(Version, Supported) {
