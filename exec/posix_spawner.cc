@@ -1,6 +1,7 @@
 #include "exec/posix_spawner.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -13,6 +14,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -338,8 +340,36 @@ absl::StatusOr<ProcessOutput> PosixSpawner::Run(const SpawnRequest& request) {
   for (UniqueFd* fd : {&child_in, &child_out, &child_err}) {
     OCICNI_RETURN_IF_ERROR(MoveAboveStdio(*fd));
   }
-  for (UniqueFd* fd : {&stdin_fd, &stdout_fd, &stderr_fd}) {
+  for (UniqueFd* fd : {&stdout_fd, &stderr_fd}) {
     OCICNI_RETURN_IF_ERROR(SetNonBlocking(*fd));
+  }
+
+  // Stdin goes into the pipe before the child exists, as much as fits: a
+  // write of at most PIPE_BUF bytes to an empty pipe cannot block, larger
+  // stdin is written non-blocking, and while we hold the read end no write
+  // can raise SIGPIPE. Whatever does not fit is written while the child runs.
+  const std::string& stdin_data = request.stdin_data;
+  size_t written = 0;
+  bool stdin_blocking = true;
+  if (stdin_data.size() > PIPE_BUF) {
+    OCICNI_RETURN_IF_ERROR(SetNonBlocking(stdin_fd));
+    stdin_blocking = false;
+  }
+  while (written < stdin_data.size()) {
+    ssize_t n = RetryOnEintr([&] {
+      return ::write(stdin_fd.get(), stdin_data.data() + written,
+                     stdin_data.size() - written);
+    });
+    if (n <= 0) {
+      if (n < 0 && errno == EAGAIN) break;
+      return ErrnoToStatus(errno, "write to the stdin pipe");
+    }
+    written += static_cast<size_t>(n);
+  }
+  if (written == stdin_data.size()) {
+    stdin_fd.reset();
+  } else if (stdin_blocking) {
+    OCICNI_RETURN_IF_ERROR(SetNonBlocking(stdin_fd));
   }
 
   FileActions actions;
@@ -377,7 +407,9 @@ absl::StatusOr<ProcessOutput> PosixSpawner::Run(const SpawnRequest& request) {
     return absl::InternalError("posix_spawn: cannot set up file actions");
   }
 
-  ScopedSigpipeBlock sigpipe;
+  // Only writes after the spawn can meet a closed read end.
+  std::optional<ScopedSigpipeBlock> sigpipe;
+  if (stdin_fd.valid()) sigpipe.emplace();
   OCICNI_ASSIGN_OR_RETURN(
       pid_t pid, Spawn(request, options_, actions.get(), attr.get(), argv.get(),
                        envp.get(), deadline));
@@ -387,8 +419,6 @@ absl::StatusOr<ProcessOutput> PosixSpawner::Run(const SpawnRequest& request) {
   child_err.reset();
 
   ProcessOutput output;
-  size_t written = 0;
-  if (request.stdin_data.empty()) stdin_fd.reset();
   // Reads land here first: small outputs then cost one small allocation.
   char buf[kReadChunk];
 
@@ -439,7 +469,7 @@ absl::StatusOr<ProcessOutput> PosixSpawner::Run(const SpawnRequest& request) {
         continue;
       }
       if (n < 0 && errno == EAGAIN) return;
-      if (n < 0 && errno == EPIPE) sigpipe.NoteEpipe();
+      if (n < 0 && errno == EPIPE) sigpipe->NoteEpipe();
       // The child closed its stdin (or exited) without reading it all.
       break;
     }

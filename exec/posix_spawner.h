@@ -11,10 +11,12 @@
 //     everything O_CLOEXEC anyway);
 //   * retries a few times with growing sleeps when exec fails with ETXTBSY
 //     (a plugin binary being replaced), within the deadline;
-//   * writes stdin while draining stdout and stderr with poll(), so neither
-//     side can block the other however large the data, then closes stdin
-//     (a child that exits without reading it is fine: EPIPE is ignored and
-//     no SIGPIPE reaches the process);
+//   * puts stdin into its pipe before the spawn, as much as the pipe takes
+//     (a typical CNI config is all of it), and writes the rest while
+//     draining stdout and stderr with poll(), so neither side can block the
+//     other however large the data, then closes stdin (a child that exits
+//     without reading it is fine: EPIPE is ignored and no SIGPIPE reaches
+//     the process);
 //   * on the deadline, or when stdout passes its cap, stops reading, sends
 //     SIGTERM to the process group, waits `kill_grace`, sends SIGKILL to the
 //     group and reaps the child;
