@@ -28,9 +28,11 @@
 //     been reused.
 //
 // Child exit is observed through a pidfd (pidfd_open) when the kernel has it,
-// else by polling waitid(WNOWAIT) on a short tick. A host process that sets
-// SIGCHLD to SIG_IGN makes the kernel reap children itself: Run then reports
-// kInternal.
+// else by polling waitid(WNOWAIT) on a short tick. With a pidfd, Run keeps
+// its own copies of the stdout and stderr write ends until the child has
+// exited, so it wakes for output and for the exit only, never for each
+// pipe's EOF. A host process that sets SIGCHLD to SIG_IGN makes the kernel
+// reap children itself: Run then reports kInternal.
 //
 //   PosixSpawner spawner;
 //   OCICNI_ASSIGN_OR_RETURN(ProcessOutput out, spawner.Run(request));

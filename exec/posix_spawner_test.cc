@@ -283,6 +283,59 @@ TEST(PosixSpawnerTest, GrandchildHoldingStdoutAfterChildExit) {
   EXPECT_LT(took, absl::Milliseconds(200) + kHangSlack);
 }
 
+TEST(PosixSpawnerTest, GrandchildHoldingStdoutAfterLaterChildExit) {
+  // As above, but the child exits after the exit watch (pidfd) has begun.
+  SpawnRequest request = Shell("sleep 5 & sleep 0.05; echo ok");
+  PosixSpawner spawner;
+  absl::Time start = absl::Now();
+  auto out = spawner.Run(request);
+  absl::Duration took = absl::Now() - start;
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(out->exit_code, 0);
+  EXPECT_EQ(out->stdout_data, "ok\n");
+  EXPECT_TRUE(out->pipes_left_open);
+  EXPECT_LT(took, absl::Milliseconds(250) + kHangSlack);
+}
+
+TEST(PosixSpawnerTest, GrandchildFloodingStderrAfterChildExit) {
+  // After the exit the pipes are drained for `drain_after_exit` only, even
+  // when a descendant never stops writing (it dies of SIGPIPE afterwards).
+  SpawnRequest request = Shell("cat /dev/zero >&2 & echo ok");
+  PosixSpawner spawner;
+  absl::Time start = absl::Now();
+  auto out = spawner.Run(request);
+  absl::Duration took = absl::Now() - start;
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(out->stdout_data, "ok\n");
+  EXPECT_TRUE(out->pipes_left_open);
+  EXPECT_TRUE(out->stderr_truncated);
+  EXPECT_LT(took, absl::Milliseconds(200) + kHangSlack);
+}
+
+TEST(PosixSpawnerTest, ChildClosingItsPipesEarlyIsWaitedFor) {
+  // Pipes at EOF do not mean the child is done: its exit code counts.
+  SpawnRequest request = Shell("echo result; exec >&- 2>&-; sleep 0.2; exit 3");
+  PosixSpawner spawner;
+  absl::Time start = absl::Now();
+  auto out = spawner.Run(request);
+  absl::Duration took = absl::Now() - start;
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(out->stdout_data, "result\n");
+  EXPECT_EQ(out->exit_code, 3);
+  EXPECT_FALSE(out->pipes_left_open);
+  EXPECT_GE(took, absl::Milliseconds(200));
+}
+
+TEST(PosixSpawnerTest, DeadlineWhileWaitingForExitAfterPipesClosed) {
+  SpawnRequest request = Shell("exec >&- 2>&-; sleep 60");
+  request.deadline = absl::Now() + absl::Milliseconds(300);
+  PosixSpawner spawner;
+  absl::Time start = absl::Now();
+  auto out = spawner.Run(request);
+  EXPECT_EQ(out.status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_LT(absl::Now() - start, absl::Milliseconds(800) + kHangSlack);
+}
+
 TEST(PosixSpawnerTest, HungChildWithEscapedGrandchildHoldingStdout) {
   // The grandchild left the process group, so the kill does not reach it;
   // Run must still return at the deadline.
