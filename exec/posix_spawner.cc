@@ -59,24 +59,27 @@ std::string Excerpt(absl::string_view text) {
                       cut ? "..." : "");
 }
 
-absl::Status CheckNoNul(absl::string_view s, absl::string_view what) {
-  if (s.find('\0') != absl::string_view::npos) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, " contains a NUL byte: \"", Excerpt(s), "\""));
-  }
-  return absl::OkStatus();
+bool HasNul(const std::string& s) {
+  return std::memchr(s.data(), '\0', s.size()) != nullptr;
 }
 
+absl::Status NulError(absl::string_view what, absl::string_view s) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(what, " contains a NUL byte: \"", Excerpt(s), "\""));
+}
+
+// CheckRequest runs once per call over every string: one memchr each, and a
+// status only for the one that fails.
 absl::Status CheckRequest(const SpawnRequest& request) {
   if (request.path.empty()) {
     return absl::InvalidArgumentError("spawn: empty program path");
   }
-  OCICNI_RETURN_IF_ERROR(CheckNoNul(request.path, "program path"));
+  if (HasNul(request.path)) return NulError("program path", request.path);
   for (const std::string& arg : request.argv) {
-    OCICNI_RETURN_IF_ERROR(CheckNoNul(arg, "argument"));
+    if (HasNul(arg)) return NulError("argument", arg);
   }
   for (const std::string& var : request.env) {
-    OCICNI_RETURN_IF_ERROR(CheckNoNul(var, "environment entry"));
+    if (HasNul(var)) return NulError("environment entry", var);
   }
   return absl::OkStatus();
 }
