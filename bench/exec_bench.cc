@@ -2,9 +2,23 @@
 // the same static no-op plugin with three pipes, ~1 KiB of config on stdin,
 // reading its result and waitpid. Both use the same environment and stdin.
 //
-//   bazel run -c opt //bench:exec_bench -- --benchmark_repetitions=5
+// BM_FloorPlus adds the spawner's extras to the floor one at a time (the
+// argument is a mask of Extra bits), so each one's cost shows on its own.
+// Every benchmark reports the context switches per call of this process
+// (csw_self: voluntary, i.e. blocking waits) and of the plugin (csw_child).
+//
+// BM_SpawnerRunNoop is PosixSpawner::Run alone (no invoker). Process CPU
+// time is steadier than real time here; compare medians of interleaved runs:
+//
+//   bazel run -c opt //bench:exec_bench -- --benchmark_repetitions=20
+//     --benchmark_min_time=0.07 --benchmark_enable_random_interleaving=true
+//     --benchmark_report_aggregates_only=true
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,6 +30,7 @@
 #include "benchmark/benchmark.h"
 #include "exec/invoker.h"
 #include "exec/plugin_invoker.h"
+#include "exec/posix_spawner.h"
 #include "testing/runfiles.h"
 
 namespace ocicni::exec {
@@ -47,9 +62,49 @@ InvokeRequest Request() {
   return request;
 }
 
+// SwitchCounter reports context switches per iteration as counters.
+class SwitchCounter {
+ public:
+  SwitchCounter() { Sample(self_, children_); }
+  ~SwitchCounter() = default;
+  void Report(benchmark::State& state) {
+    long self = 0, children = 0;
+    Sample(self, children);
+    const double n = static_cast<double>(state.iterations());
+    if (n == 0) return;
+    state.counters["csw_self"] = static_cast<double>(self - self_) / n;
+    state.counters["csw_child"] = static_cast<double>(children - children_) / n;
+  }
+
+ private:
+  static void Sample(long& self, long& children) {
+    struct rusage ru;
+    ::getrusage(RUSAGE_SELF, &ru);
+    self = ru.ru_nvcsw;
+    ::getrusage(RUSAGE_CHILDREN, &ru);
+    children = ru.ru_nvcsw;
+  }
+  long self_ = 0;
+  long children_ = 0;
+};
+
+// The environment the invoker gives the plugin (see plugin_invoker.cc).
+std::vector<std::string> PluginEnv(const InvokeRequest& request) {
+  std::vector<std::string> env;
+  for (char** p = environ; *p != nullptr; ++p) env.emplace_back(*p);
+  env.push_back("CNI_COMMAND=ADD");
+  env.push_back("CNI_CONTAINERID=" + request.container_id);
+  env.push_back("CNI_NETNS=" + request.netns);
+  env.push_back("CNI_IFNAME=" + request.ifname);
+  env.push_back("CNI_ARGS=" + request.cni_args);
+  env.push_back("CNI_PATH=" + request.plugin_dirs[0]);
+  return env;
+}
+
 void BM_InvokeNoop(benchmark::State& state) {
   PluginInvoker invoker;
   InvokeRequest request = Request();
+  SwitchCounter switches;
   const bool preresolved = state.range(0) != 0;
   if (preresolved) request.plugin_path = testutil::NoopPluginPath();
   for (auto _ : state) {
@@ -61,22 +116,40 @@ void BM_InvokeNoop(benchmark::State& state) {
     }
     benchmark::DoNotOptimize(out->data());
   }
+  switches.Report(state);
   state.SetLabel(preresolved ? "path resolved once" : "lookup per call");
 }
 BENCHMARK(BM_InvokeNoop)->Arg(0)->Arg(1)->UseRealTime();
+
+// PosixSpawner::Run alone, with the request the invoker would build.
+void BM_SpawnerRunNoop(benchmark::State& state) {
+  PosixSpawner spawner;
+  const InvokeRequest invoke = Request();
+  SpawnRequest request;
+  request.path = testutil::NoopPluginPath();
+  request.argv = {request.path};
+  request.env = PluginEnv(invoke);
+  request.stdin_data = invoke.stdin_data;
+  SwitchCounter switches;
+  for (auto _ : state) {
+    request.deadline = absl::Now() + absl::Seconds(10);
+    auto out = spawner.Run(request);
+    if (!out.ok() || out->exit_code != 0) {
+      state.SkipWithError("Run failed");
+      break;
+    }
+    benchmark::DoNotOptimize(out->stdout_data.data());
+  }
+  switches.Report(state);
+}
+BENCHMARK(BM_SpawnerRunNoop)->UseRealTime();
 
 // The floor: the least a correct runtime must do per call.
 void BM_BareSpawnNoop(benchmark::State& state) {
   const std::string path = testutil::NoopPluginPath();
   const InvokeRequest request = Request();
-  std::vector<std::string> env_strings;
-  for (char** p = environ; *p != nullptr; ++p) env_strings.emplace_back(*p);
-  env_strings.push_back("CNI_COMMAND=ADD");
-  env_strings.push_back("CNI_CONTAINERID=" + request.container_id);
-  env_strings.push_back("CNI_NETNS=" + request.netns);
-  env_strings.push_back("CNI_IFNAME=" + request.ifname);
-  env_strings.push_back("CNI_ARGS=" + request.cni_args);
-  env_strings.push_back("CNI_PATH=" + request.plugin_dirs[0]);
+  std::vector<std::string> env_strings = PluginEnv(request);
+  SwitchCounter switches;
   std::vector<char*> envp;
   for (std::string& s : env_strings) envp.push_back(s.data());
   envp.push_back(nullptr);
@@ -119,8 +192,184 @@ void BM_BareSpawnNoop(benchmark::State& state) {
     waitpid(pid, &status, 0);
     benchmark::DoNotOptimize(result.data());
   }
+  switches.Report(state);
 }
 BENCHMARK(BM_BareSpawnNoop)->UseRealTime();
+
+// The spawner's extras over the floor, as bits of BM_FloorPlus's argument.
+enum Extra : int64_t {
+  kPgroup = 1,     // POSIX_SPAWN_SETPGROUP
+  kSignals = 2,    // POSIX_SPAWN_SETSIGMASK | SETSIGDEF (13 signals)
+  kClosefrom = 4,  // posix_spawn_file_actions_addclosefrom_np
+  kSigpipe = 8,    // block SIGPIPE, sigpending, unblock
+  kPidfd = 16,     // pidfd_open, polled with the pipes, waitid(WNOWAIT)
+  kPollLoop = 32,  // non-blocking pipes and a poll loop instead of
+                   // write + blocking reads
+};
+
+// FloorPlusOnce is one call of the floor with `extras`; false on failure.
+// `spawn_ns` accumulates the time posix_spawn blocks (clone, the child's
+// setup and exec up to the point the child stops sharing our memory).
+bool FloorPlusOnce(int64_t extras, const std::string& path, char* const* argv,
+                   char* const* envp, const std::string& stdin_data,
+                   std::string& result, int64_t& spawn_ns) {
+  int in[2], out[2], err[2];
+  if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC)) {
+    return false;
+  }
+  if (extras & kPollLoop) {
+    for (int fd : {in[1], out[0], err[0]}) fcntl(fd, F_SETFL, O_NONBLOCK);
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, in[0], 0);
+  posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, err[1], 2);
+  if (extras & kClosefrom) {
+    posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+  }
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  short flags = 0;
+  if (extras & kPgroup) flags |= POSIX_SPAWN_SETPGROUP;
+  if (extras & kSignals) {
+    flags |= POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+    sigset_t empty, defaults;
+    sigemptyset(&empty);
+    sigemptyset(&defaults);
+    for (int sig : {SIGPIPE, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGCHLD, SIGUSR1,
+                    SIGUSR2, SIGALRM, SIGTSTP, SIGTTIN, SIGTTOU, SIGXFSZ}) {
+      sigaddset(&defaults, sig);
+    }
+    posix_spawnattr_setsigmask(&attr, &empty);
+    posix_spawnattr_setsigdefault(&attr, &defaults);
+  }
+  posix_spawnattr_setpgroup(&attr, 0);
+  posix_spawnattr_setflags(&attr, flags);
+  sigset_t pipe_set, old;
+  if (extras & kSigpipe) {
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+    sigset_t pending;
+    sigpending(&pending);
+  }
+  pid_t pid;
+  const absl::Time before = absl::Now();
+  int rc = posix_spawn(&pid, path.c_str(), &actions, &attr, argv, envp);
+  spawn_ns += absl::ToInt64Nanoseconds(absl::Now() - before);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  int pidfd = -1;
+  if (rc == 0 && (extras & kPidfd)) {
+    pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  }
+  close(in[0]);
+  close(out[1]);
+  close(err[1]);
+  if (rc != 0) return false;
+  result.clear();
+  char buf[4096];
+  if (extras & kPollLoop) {
+    int fds[3] = {in[1], out[0], err[0]};
+    size_t written = 0;
+    bool exited = pidfd < 0;
+    while (fds[0] >= 0 || fds[1] >= 0 || fds[2] >= 0 || !exited) {
+      struct pollfd p[4];
+      int n = 0;
+      p[n++] = {fds[0], POLLOUT, 0};
+      p[n++] = {fds[1], POLLIN, 0};
+      p[n++] = {fds[2], POLLIN, 0};
+      if (!exited) p[n++] = {pidfd, POLLIN, 0};
+      if (poll(p, n, 10000) <= 0) break;
+      if (p[0].revents) {
+        ssize_t w = write(in[1], stdin_data.data() + written,
+                          stdin_data.size() - written);
+        if (w > 0) written += w;
+        if (w <= 0 || written == stdin_data.size()) {
+          close(in[1]);
+          fds[0] = -1;
+        }
+      }
+      for (int i : {1, 2}) {
+        if (!p[i].revents) continue;
+        ssize_t r;
+        while ((r = read(fds[i], buf, sizeof(buf))) > 0) {
+          if (i == 1) result.append(buf, r);
+        }
+        if (r == 0) {
+          close(fds[i]);
+          fds[i] = -1;
+        }
+      }
+      if (n == 4 && p[3].revents) {
+        siginfo_t info;
+        waitid(P_PID, pid, &info, WEXITED | WNOHANG | WNOWAIT);
+        exited = true;
+      }
+    }
+  } else {
+    (void)!write(in[1], stdin_data.data(), stdin_data.size());
+    close(in[1]);
+    ssize_t n;
+    while ((n = read(out[0], buf, sizeof(buf))) > 0) result.append(buf, n);
+    while (read(err[0], buf, sizeof(buf)) > 0) {
+    }
+    close(out[0]);
+    close(err[0]);
+    if (pidfd >= 0) {
+      struct pollfd p = {pidfd, POLLIN, 0};
+      poll(&p, 1, 10000);
+      siginfo_t info;
+      waitid(P_PID, pid, &info, WEXITED | WNOHANG | WNOWAIT);
+    }
+  }
+  int status;
+  waitpid(pid, &status, 0);
+  if (pidfd >= 0) close(pidfd);
+  if (extras & kSigpipe) {
+    if (!sigismember(&old, SIGPIPE)) {
+      pthread_sigmask(SIG_UNBLOCK, &pipe_set, nullptr);
+    }
+  }
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+void BM_FloorPlus(benchmark::State& state) {
+  const std::string path = testutil::NoopPluginPath();
+  const InvokeRequest request = Request();
+  std::vector<std::string> env_strings = PluginEnv(request);
+  std::vector<char*> envp;
+  for (std::string& s : env_strings) envp.push_back(s.data());
+  envp.push_back(nullptr);
+  std::string argv0 = path;
+  char* argv[] = {argv0.data(), nullptr};
+  std::string result;
+  SwitchCounter switches;
+  int64_t spawn_ns = 0;
+  for (auto _ : state) {
+    if (!FloorPlusOnce(state.range(0), path, argv, envp.data(),
+                       request.stdin_data, result, spawn_ns)) {
+      state.SkipWithError("spawn failed");
+      break;
+    }
+    benchmark::DoNotOptimize(result.data());
+  }
+  switches.Report(state);
+  state.counters["spawn_us"] = benchmark::Counter(
+      static_cast<double>(spawn_ns) / 1000, benchmark::Counter::kAvgIterations);
+}
+BENCHMARK(BM_FloorPlus)
+    ->Arg(0)
+    ->Arg(kPgroup)
+    ->Arg(kSignals)
+    ->Arg(kClosefrom)
+    ->Arg(kSigpipe)
+    ->Arg(kPidfd)
+    ->Arg(kPollLoop)
+    ->Arg(kPollLoop | kPidfd)
+    ->Arg(63)
+    ->UseRealTime();
 
 }  // namespace
 }  // namespace ocicni::exec

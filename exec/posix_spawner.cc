@@ -1,6 +1,7 @@
 #include "exec/posix_spawner.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -13,6 +14,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +33,9 @@ constexpr size_t kMessageExcerpt = 1024;
 // Without a pidfd, child exit is polled at this interval.
 constexpr absl::Duration kExitPollTick = absl::Milliseconds(5);
 constexpr size_t kReadChunk = 64 << 10;
+// At most this many reads per pipe per loop turn, so that a writer that
+// keeps a pipe full cannot keep Run from its deadline or drain limit.
+constexpr int kReadsPerTurn = 16;
 
 // MonoNow is the monotonic clock as a Duration since an arbitrary epoch.
 absl::Duration MonoNow() {
@@ -54,24 +59,27 @@ std::string Excerpt(absl::string_view text) {
                       cut ? "..." : "");
 }
 
-absl::Status CheckNoNul(absl::string_view s, absl::string_view what) {
-  if (s.find('\0') != absl::string_view::npos) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, " contains a NUL byte: \"", Excerpt(s), "\""));
-  }
-  return absl::OkStatus();
+bool HasNul(const std::string& s) {
+  return std::memchr(s.data(), '\0', s.size()) != nullptr;
 }
 
+absl::Status NulError(absl::string_view what, absl::string_view s) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(what, " contains a NUL byte: \"", Excerpt(s), "\""));
+}
+
+// CheckRequest runs once per call over every string: one memchr each, and a
+// status only for the one that fails.
 absl::Status CheckRequest(const SpawnRequest& request) {
   if (request.path.empty()) {
     return absl::InvalidArgumentError("spawn: empty program path");
   }
-  OCICNI_RETURN_IF_ERROR(CheckNoNul(request.path, "program path"));
+  if (HasNul(request.path)) return NulError("program path", request.path);
   for (const std::string& arg : request.argv) {
-    OCICNI_RETURN_IF_ERROR(CheckNoNul(arg, "argument"));
+    if (HasNul(arg)) return NulError("argument", arg);
   }
   for (const std::string& var : request.env) {
-    OCICNI_RETURN_IF_ERROR(CheckNoNul(var, "environment entry"));
+    if (HasNul(var)) return NulError("environment entry", var);
   }
   return absl::OkStatus();
 }
@@ -184,12 +192,7 @@ absl::Status SetNonBlocking(const UniqueFd& fd) {
 // group) and reaped.
 class Child {
  public:
-  explicit Child(pid_t pid) : pid_(pid) {
-#ifdef SYS_pidfd_open
-    int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-    if (fd >= 0) pidfd_.reset(fd);
-#endif
-  }
+  explicit Child(pid_t pid) : pid_(pid) {}
   ~Child() {
     if (!reaped_) {
       KillGroup(SIGKILL);
@@ -200,7 +203,20 @@ class Child {
   Child& operator=(const Child&) = delete;
 
   pid_t pid() const { return pid_; }
-  // pidfd is -1 when the kernel has no pidfd_open.
+
+  // Watch opens a pidfd for the child (once) and returns it; -1 when the
+  // kernel has no pidfd_open (or it failed): then exit has to be polled.
+  int Watch() {
+    if (!pidfd_.valid() && !pidfd_failed_) {
+#ifdef SYS_pidfd_open
+      int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
+      if (fd >= 0) pidfd_.reset(fd);
+#endif
+      pidfd_failed_ = !pidfd_.valid();
+    }
+    return pidfd_.get();
+  }
+  // pidfd is -1 until Watch opened one.
   int pidfd() const { return pidfd_.get(); }
 
   // Exited reports (without reaping) whether the child has terminated.
@@ -227,7 +243,7 @@ class Child {
     while (!Exited()) {
       absl::Duration left = until - MonoNow();
       if (left <= absl::ZeroDuration()) return false;
-      if (pidfd_.valid()) {
+      if (Watch() >= 0) {
         struct pollfd pfd = {pidfd_.get(), POLLIN, 0};
         RetryOnEintr([&] { return ::poll(&pfd, 1, PollTimeoutMs(left)); });
       } else {
@@ -246,11 +262,32 @@ class Child {
     }
   }
 
+  // TryReap reaps the child if it has terminated, and reports whether it
+  // is reaped now. Use only once the process group need not be signalled.
+  bool TryReap() {
+    if (reaped_) return true;
+    int status = 0;
+    pid_t rc = RetryOnEintr([&] { return ::waitpid(pid_, &status, WNOHANG); });
+    if (rc == 0) return false;
+    Reaped(rc, status);
+    return true;
+  }
+
   // Reap waits for the child on its exact pid and records how it ended.
   void Reap() {
     if (reaped_) return;
     int status = 0;
     pid_t rc = RetryOnEintr([&] { return ::waitpid(pid_, &status, 0); });
+    Reaped(rc, status);
+  }
+
+  bool status_known() const { return status_known_; }
+  int status() const { return status_; }
+
+ private:
+  // Reaped records the outcome of waitpid: `rc` is -1 (ECHILD) when the
+  // kernel reaped the child itself.
+  void Reaped(pid_t rc, int status) {
     reaped_ = true;
     exited_ = true;
     if (rc == pid_) {
@@ -259,12 +296,9 @@ class Child {
     }
   }
 
-  bool status_known() const { return status_known_; }
-  int status() const { return status_; }
-
- private:
   const pid_t pid_;
   UniqueFd pidfd_;
+  bool pidfd_failed_ = false;
   bool exited_ = false;
   bool reaped_ = false;
   bool status_known_ = false;
@@ -338,8 +372,36 @@ absl::StatusOr<ProcessOutput> PosixSpawner::Run(const SpawnRequest& request) {
   for (UniqueFd* fd : {&child_in, &child_out, &child_err}) {
     OCICNI_RETURN_IF_ERROR(MoveAboveStdio(*fd));
   }
-  for (UniqueFd* fd : {&stdin_fd, &stdout_fd, &stderr_fd}) {
+  for (UniqueFd* fd : {&stdout_fd, &stderr_fd}) {
     OCICNI_RETURN_IF_ERROR(SetNonBlocking(*fd));
+  }
+
+  // Stdin goes into the pipe before the child exists, as much as fits: a
+  // write of at most PIPE_BUF bytes to an empty pipe cannot block, larger
+  // stdin is written non-blocking, and while we hold the read end no write
+  // can raise SIGPIPE. Whatever does not fit is written while the child runs.
+  const std::string& stdin_data = request.stdin_data;
+  size_t written = 0;
+  bool stdin_blocking = true;
+  if (stdin_data.size() > PIPE_BUF) {
+    OCICNI_RETURN_IF_ERROR(SetNonBlocking(stdin_fd));
+    stdin_blocking = false;
+  }
+  while (written < stdin_data.size()) {
+    ssize_t n = RetryOnEintr([&] {
+      return ::write(stdin_fd.get(), stdin_data.data() + written,
+                     stdin_data.size() - written);
+    });
+    if (n <= 0) {
+      if (n < 0 && errno == EAGAIN) break;
+      return ErrnoToStatus(errno, "write to the stdin pipe");
+    }
+    written += static_cast<size_t>(n);
+  }
+  if (written == stdin_data.size()) {
+    stdin_fd.reset();
+  } else if (stdin_blocking) {
+    OCICNI_RETURN_IF_ERROR(SetNonBlocking(stdin_fd));
   }
 
   FileActions actions;
@@ -377,24 +439,38 @@ absl::StatusOr<ProcessOutput> PosixSpawner::Run(const SpawnRequest& request) {
     return absl::InternalError("posix_spawn: cannot set up file actions");
   }
 
-  ScopedSigpipeBlock sigpipe;
+  // Only writes after the spawn can meet a closed read end.
+  std::optional<ScopedSigpipeBlock> sigpipe;
+  if (stdin_fd.valid()) sigpipe.emplace();
   OCICNI_ASSIGN_OR_RETURN(
       pid_t pid, Spawn(request, options_, actions.get(), attr.get(), argv.get(),
                        envp.get(), deadline));
   Child child(pid);
   child_in.reset();
-  child_out.reset();
-  child_err.reset();
+  // Our copies of the stdout and stderr write ends stay open until the child
+  // has exited, so the pipes cannot report EOF before that: the run waits
+  // for data and for the child's exit (its pidfd), and then finds the pipes
+  // at EOF. Waiting for the EOFs instead would cost a wakeup for each pipe
+  // and one for the exit, which an exiting child reports one after the
+  // other. Without pidfds, exit is polled on a tick and the pipes' EOF ends
+  // the run as soon as it comes.
+  UniqueFd stdout_hold, stderr_hold;
+  if (child.Watch() >= 0) {
+    stdout_hold = std::move(child_out);
+    stderr_hold = std::move(child_err);
+  } else {
+    child_out.reset();
+    child_err.reset();
+  }
 
   ProcessOutput output;
-  size_t written = 0;
-  if (request.stdin_data.empty()) stdin_fd.reset();
   // Reads land here first: small outputs then cost one small allocation.
   char buf[kReadChunk];
 
-  // ReadOut reads what stdout has; false on EOF or error.
-  auto read_out = [&]() -> bool {
-    for (;;) {
+  // ReadOut reads what stdout has, up to a short read or, with `to_end`, up
+  // to EAGAIN (at most kReadsPerTurn reads); false on EOF or error.
+  auto read_out = [&](bool to_end) -> bool {
+    for (int i = 0; i < kReadsPerTurn; ++i) {
       // Read at most one byte past the cap: enough to know it was passed.
       size_t room = std::min(
           sizeof(buf), request.stdout_cap + 1 - output.stdout_data.size());
@@ -402,17 +478,18 @@ absl::StatusOr<ProcessOutput> PosixSpawner::Run(const SpawnRequest& request) {
           RetryOnEintr([&] { return ::read(stdout_fd.get(), buf, room); });
       if (n > 0) {
         output.stdout_data.append(buf, static_cast<size_t>(n));
-        if (static_cast<size_t>(n) < room ||
-            output.stdout_data.size() > request.stdout_cap) {
+        if (output.stdout_data.size() > request.stdout_cap ||
+            (!to_end && static_cast<size_t>(n) < room)) {
           return true;
         }
         continue;
       }
       return n < 0 && errno == EAGAIN;
     }
+    return true;
   };
-  auto read_err = [&]() -> bool {
-    for (;;) {
+  auto read_err = [&](bool to_end) -> bool {
+    for (int i = 0; i < kReadsPerTurn; ++i) {
       ssize_t n = RetryOnEintr(
           [&] { return ::read(stderr_fd.get(), buf, sizeof(buf)); });
       if (n > 0) {
@@ -422,11 +499,12 @@ absl::StatusOr<ProcessOutput> PosixSpawner::Run(const SpawnRequest& request) {
                                                    output.stderr_data.size()));
         output.stderr_data.append(buf, keep);
         if (keep < static_cast<size_t>(n)) output.stderr_truncated = true;
-        if (static_cast<size_t>(n) < sizeof(buf)) return true;
+        if (!to_end && static_cast<size_t>(n) < sizeof(buf)) return true;
         continue;
       }
       return n < 0 && errno == EAGAIN;
     }
+    return true;
   };
   auto write_in = [&]() {
     while (written < request.stdin_data.size()) {
@@ -439,7 +517,7 @@ absl::StatusOr<ProcessOutput> PosixSpawner::Run(const SpawnRequest& request) {
         continue;
       }
       if (n < 0 && errno == EAGAIN) return;
-      if (n < 0 && errno == EPIPE) sigpipe.NoteEpipe();
+      if (n < 0 && errno == EPIPE) sigpipe->NoteEpipe();
       // The child closed its stdin (or exited) without reading it all.
       break;
     }
@@ -448,13 +526,29 @@ absl::StatusOr<ProcessOutput> PosixSpawner::Run(const SpawnRequest& request) {
 
   Stop stop = Stop::kFinished;
   absl::Duration drain_until = absl::InfiniteDuration();
-  // With a pidfd, exit is checked only once it polls readable.
-  bool exit_signalled = child.pidfd() < 0;
+  bool exited = false;
+  // Whether to ask the kernel about the child's exit (waitid) before the
+  // next poll: once its pidfd polls readable, or a poll timed out without
+  // one.
+  bool check_exit = false;
   for (;;) {
-    const bool exited = exit_signalled && child.Exited();
+    if (check_exit && !exited && child.Exited()) {
+      exited = true;
+      stdin_fd.reset();
+      stdout_hold.reset();
+      stderr_hold.reset();
+      // What the child left in the pipes, and their EOF unless a
+      // descendant still holds them.
+      if (stdout_fd.valid() && !read_out(/*to_end=*/true)) stdout_fd.reset();
+      if (output.stdout_data.size() > request.stdout_cap) {
+        stop = Stop::kStdoutCap;
+        break;
+      }
+      if (stderr_fd.valid() && !read_err(/*to_end=*/true)) stderr_fd.reset();
+    }
+    check_exit = false;
     const absl::Duration now = MonoNow();
     if (exited) {
-      stdin_fd.reset();
       if (drain_until == absl::InfiniteDuration()) {
         drain_until = now + options_.drain_after_exit;
       }
@@ -467,13 +561,7 @@ absl::StatusOr<ProcessOutput> PosixSpawner::Run(const SpawnRequest& request) {
       stop = Stop::kDeadline;
       break;
     } else if (!stdin_fd.valid() && !stdout_fd.valid() && !stderr_fd.valid()) {
-      // All pipes are done: only the exit is left to wait for.
-      if (!child.WaitExit(deadline)) {
-        stop = Stop::kDeadline;
-        break;
-      }
-      exit_signalled = true;
-      continue;
+      break;  // Only the exit is left to wait for.
     }
 
     struct pollfd fds[4];
@@ -505,18 +593,26 @@ absl::StatusOr<ProcessOutput> PosixSpawner::Run(const SpawnRequest& request) {
     if (ready < 0) {
       return ErrnoToStatus(errno, "poll");  // ~Child kills and reaps.
     }
-    if (pid_slot >= 0 && fds[pid_slot].revents != 0) exit_signalled = true;
+    if (ready == 0 && pid_slot < 0) check_exit = true;
+    if (pid_slot >= 0 && fds[pid_slot].revents != 0) check_exit = true;
     if (in_slot >= 0 && fds[in_slot].revents != 0) write_in();
     if (out_slot >= 0 && fds[out_slot].revents != 0) {
-      if (!read_out()) stdout_fd.reset();
+      if (!read_out(/*to_end=*/false)) stdout_fd.reset();
       if (output.stdout_data.size() > request.stdout_cap) {
         stop = Stop::kStdoutCap;
         break;
       }
     }
     if (err_slot >= 0 && fds[err_slot].revents != 0) {
-      if (!read_err()) stderr_fd.reset();
+      if (!read_err(/*to_end=*/false)) stderr_fd.reset();
     }
+  }
+
+  // Reap the child; without a pidfd it may not have exited yet (its pipes
+  // closed first): wait for it until the deadline.
+  if (stop == Stop::kFinished && !child.TryReap() &&
+      !child.WaitExit(deadline)) {
+    stop = Stop::kDeadline;
   }
 
   if (stop != Stop::kFinished) {

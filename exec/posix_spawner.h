@@ -11,10 +11,12 @@
 //     everything O_CLOEXEC anyway);
 //   * retries a few times with growing sleeps when exec fails with ETXTBSY
 //     (a plugin binary being replaced), within the deadline;
-//   * writes stdin while draining stdout and stderr with poll(), so neither
-//     side can block the other however large the data, then closes stdin
-//     (a child that exits without reading it is fine: EPIPE is ignored and
-//     no SIGPIPE reaches the process);
+//   * puts stdin into its pipe before the spawn, as much as the pipe takes
+//     (a typical CNI config is all of it), and writes the rest while
+//     draining stdout and stderr with poll(), so neither side can block the
+//     other however large the data, then closes stdin (a child that exits
+//     without reading it is fine: EPIPE is ignored and no SIGPIPE reaches
+//     the process);
 //   * on the deadline, or when stdout passes its cap, stops reading, sends
 //     SIGTERM to the process group, waits `kill_grace`, sends SIGKILL to the
 //     group and reaps the child;
@@ -26,9 +28,11 @@
 //     been reused.
 //
 // Child exit is observed through a pidfd (pidfd_open) when the kernel has it,
-// else by polling waitid(WNOWAIT) on a short tick. A host process that sets
-// SIGCHLD to SIG_IGN makes the kernel reap children itself: Run then reports
-// kInternal.
+// else by polling waitid(WNOWAIT) on a short tick. With a pidfd, Run keeps
+// its own copies of the stdout and stderr write ends until the child has
+// exited, so it wakes for output and for the exit only, never for each
+// pipe's EOF. A host process that sets SIGCHLD to SIG_IGN makes the kernel
+// reap children itself: Run then reports kInternal.
 //
 //   PosixSpawner spawner;
 //   OCICNI_ASSIGN_OR_RETURN(ProcessOutput out, spawner.Run(request));

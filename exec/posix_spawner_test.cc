@@ -4,6 +4,7 @@
 #include "exec/posix_spawner.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -166,15 +167,36 @@ TEST(PosixSpawnerTest, CatEchoesEightMebibytes) {
   EXPECT_TRUE(out->stdout_data == data);
 }
 
+TEST(PosixSpawnerTest, StdinOfEverySizeArrivesWhole) {
+  // Up to PIPE_BUF bytes are written before the spawn in one write; more in
+  // as many non-blocking writes as the pipe takes before and after it.
+  PosixSpawner spawner;
+  for (size_t size :
+       {size_t{1}, size_t{PIPE_BUF - 1}, size_t{PIPE_BUF}, size_t{PIPE_BUF + 1},
+        size_t{65535}, size_t{65536}, size_t{65537}, size_t{300000}}) {
+    std::string data(size, 'i');
+    for (size_t i = 0; i < size; i += 1000) data[i] = 'a' + (i / 1000) % 26;
+    SpawnRequest request;
+    request.path = "/bin/cat";
+    request.stdin_data = data;
+    auto out = spawner.Run(request);
+    ASSERT_TRUE(out.ok()) << size << ": " << out.status();
+    EXPECT_TRUE(out->stdout_data == data) << size;
+  }
+}
+
 TEST(PosixSpawnerTest, ChildThatIgnoresStdinDoesNotRaiseSigpipe) {
   SpawnRequest request;
   request.path = "/bin/true";
-  request.stdin_data = std::string(4 << 20, 'x');
   PosixSpawner spawner;
-  for (int i = 0; i < 5; ++i) {
-    auto out = spawner.Run(request);
-    ASSERT_TRUE(out.ok()) << out.status();
-    EXPECT_EQ(out->exit_code, 0);
+  // Small stdin is all in the pipe before the spawn; big stdin is not.
+  for (size_t size : {size_t{100}, size_t{4 << 20}}) {
+    request.stdin_data = std::string(size, 'x');
+    for (int i = 0; i < 5; ++i) {
+      auto out = spawner.Run(request);
+      ASSERT_TRUE(out.ok()) << out.status();
+      EXPECT_EQ(out->exit_code, 0);
+    }
   }
   sigset_t pending;
   sigpending(&pending);
@@ -261,6 +283,59 @@ TEST(PosixSpawnerTest, GrandchildHoldingStdoutAfterChildExit) {
   EXPECT_LT(took, absl::Milliseconds(200) + kHangSlack);
 }
 
+TEST(PosixSpawnerTest, GrandchildHoldingStdoutAfterLaterChildExit) {
+  // As above, but the child exits after the exit watch (pidfd) has begun.
+  SpawnRequest request = Shell("sleep 5 & sleep 0.05; echo ok");
+  PosixSpawner spawner;
+  absl::Time start = absl::Now();
+  auto out = spawner.Run(request);
+  absl::Duration took = absl::Now() - start;
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(out->exit_code, 0);
+  EXPECT_EQ(out->stdout_data, "ok\n");
+  EXPECT_TRUE(out->pipes_left_open);
+  EXPECT_LT(took, absl::Milliseconds(250) + kHangSlack);
+}
+
+TEST(PosixSpawnerTest, GrandchildFloodingStderrAfterChildExit) {
+  // After the exit the pipes are drained for `drain_after_exit` only, even
+  // when a descendant never stops writing (it dies of SIGPIPE afterwards).
+  SpawnRequest request = Shell("cat /dev/zero >&2 & echo ok");
+  PosixSpawner spawner;
+  absl::Time start = absl::Now();
+  auto out = spawner.Run(request);
+  absl::Duration took = absl::Now() - start;
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(out->stdout_data, "ok\n");
+  EXPECT_TRUE(out->pipes_left_open);
+  EXPECT_TRUE(out->stderr_truncated);
+  EXPECT_LT(took, absl::Milliseconds(200) + kHangSlack);
+}
+
+TEST(PosixSpawnerTest, ChildClosingItsPipesEarlyIsWaitedFor) {
+  // Pipes at EOF do not mean the child is done: its exit code counts.
+  SpawnRequest request = Shell("echo result; exec >&- 2>&-; sleep 0.2; exit 3");
+  PosixSpawner spawner;
+  absl::Time start = absl::Now();
+  auto out = spawner.Run(request);
+  absl::Duration took = absl::Now() - start;
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(out->stdout_data, "result\n");
+  EXPECT_EQ(out->exit_code, 3);
+  EXPECT_FALSE(out->pipes_left_open);
+  EXPECT_GE(took, absl::Milliseconds(200));
+}
+
+TEST(PosixSpawnerTest, DeadlineWhileWaitingForExitAfterPipesClosed) {
+  SpawnRequest request = Shell("exec >&- 2>&-; sleep 60");
+  request.deadline = absl::Now() + absl::Milliseconds(300);
+  PosixSpawner spawner;
+  absl::Time start = absl::Now();
+  auto out = spawner.Run(request);
+  EXPECT_EQ(out.status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_LT(absl::Now() - start, absl::Milliseconds(800) + kHangSlack);
+}
+
 TEST(PosixSpawnerTest, HungChildWithEscapedGrandchildHoldingStdout) {
   // The grandchild left the process group, so the kill does not reach it;
   // Run must still return at the deadline.
@@ -330,10 +405,11 @@ TEST(PosixSpawnerTest, ExecFailures) {
             absl::StatusCode::kInvalidArgument);
 }
 
-// Copies /bin/true to `path` and returns the descriptor still open for
+// Copies `source` to `path` and returns the descriptor still open for
 // writing (which makes exec fail with ETXTBSY).
-UniqueFd WriteBusyBinary(const std::string& path) {
-  std::ifstream in("/bin/true", std::ios::binary);
+UniqueFd WriteBusyBinary(const std::string& path,
+                         const char* source = "/bin/true") {
+  std::ifstream in(source, std::ios::binary);
   std::stringstream bytes;
   bytes << in.rdbuf();
   std::string data = bytes.str();
@@ -354,28 +430,34 @@ bool KernelReportsTextBusy(const std::string& path) {
 }
 
 TEST(PosixSpawnerTest, TextFileBusyIsRetriedUntilClosed) {
-  auto dir = testutil::MakeTempDir("busy");
-  ASSERT_TRUE(dir.ok());
-  std::string path = *dir + "/plugin";
-  UniqueFd writer = WriteBusyBinary(path);
-  if (!KernelReportsTextBusy(path)) {
-    GTEST_SKIP() << "this kernel does not report ETXTBSY for files open for "
-                    "writing";
+  // The retried child still gets all of its stdin, which is in the pipe
+  // (small) or partly in it (big) before the first attempt.
+  for (size_t size : {size_t{100}, size_t{200000}}) {
+    auto dir = testutil::MakeTempDir(absl::StrCat("busy", size));
+    ASSERT_TRUE(dir.ok());
+    std::string path = *dir + "/plugin";
+    UniqueFd writer = WriteBusyBinary(path, "/bin/cat");
+    if (!KernelReportsTextBusy(path)) {
+      GTEST_SKIP() << "this kernel does not report ETXTBSY for files open "
+                      "for writing";
+    }
+    PosixSpawner::Options options;
+    options.busy_attempts = 8;
+    options.busy_backoff = absl::Milliseconds(20);
+    PosixSpawner spawner(options);
+    SpawnRequest request;
+    request.path = path;
+    request.stdin_data = std::string(size, 's');
+    std::thread closer([&writer] {
+      absl::SleepFor(absl::Milliseconds(100));
+      writer.reset();
+    });
+    auto out = spawner.Run(request);
+    closer.join();
+    ASSERT_TRUE(out.ok()) << out.status();
+    EXPECT_EQ(out->exit_code, 0);
+    EXPECT_TRUE(out->stdout_data == request.stdin_data) << size;
   }
-  PosixSpawner::Options options;
-  options.busy_attempts = 8;
-  options.busy_backoff = absl::Milliseconds(20);
-  PosixSpawner spawner(options);
-  SpawnRequest request;
-  request.path = path;
-  std::thread closer([&writer] {
-    absl::SleepFor(absl::Milliseconds(100));
-    writer.reset();
-  });
-  auto out = spawner.Run(request);
-  closer.join();
-  ASSERT_TRUE(out.ok()) << out.status();
-  EXPECT_EQ(out->exit_code, 0);
 }
 
 TEST(PosixSpawnerTest, TextFileBusyGivesUpClearly) {
