@@ -527,12 +527,13 @@ absl::StatusOr<ProcessOutput> PosixSpawner::Run(const SpawnRequest& request) {
   Stop stop = Stop::kFinished;
   absl::Duration drain_until = absl::InfiniteDuration();
   bool exited = false;
-  // Whether to ask the kernel about the child's exit (waitid) before the
-  // next poll: once its pidfd polls readable, or a poll timed out without
-  // one.
+  // Set when the pidfd polls readable, which means the child has exited.
+  bool pidfd_ready = false;
+  // Without a pidfd: whether to ask the kernel (waitid) before the next
+  // poll, which timed out.
   bool check_exit = false;
   for (;;) {
-    if (check_exit && !exited && child.Exited()) {
+    if (!exited && (pidfd_ready || (check_exit && child.Exited()))) {
       exited = true;
       stdin_fd.reset();
       stdout_hold.reset();
@@ -594,7 +595,7 @@ absl::StatusOr<ProcessOutput> PosixSpawner::Run(const SpawnRequest& request) {
       return ErrnoToStatus(errno, "poll");  // ~Child kills and reaps.
     }
     if (ready == 0 && pid_slot < 0) check_exit = true;
-    if (pid_slot >= 0 && fds[pid_slot].revents != 0) check_exit = true;
+    if (pid_slot >= 0 && fds[pid_slot].revents != 0) pidfd_ready = true;
     if (in_slot >= 0 && fds[in_slot].revents != 0) write_in();
     if (out_slot >= 0 && fds[out_slot].revents != 0) {
       if (!read_out(/*to_end=*/false)) stdout_fd.reset();
