@@ -78,25 +78,36 @@ absl::Status CheckRequest(const SpawnRequest& request) {
   for (const std::string& arg : request.argv) {
     if (HasNul(arg)) return NulError("argument", arg);
   }
+  if (request.shared_env != nullptr) {
+    for (const std::string& var : *request.shared_env) {
+      if (HasNul(var)) return NulError("environment entry", var);
+    }
+  }
   for (const std::string& var : request.env) {
     if (HasNul(var)) return NulError("environment entry", var);
   }
   return absl::OkStatus();
 }
 
-// CStrings is a NULL-terminated char* array over strings that outlive it.
+// CStrings is a NULL-terminated char* array over strings that outlive it:
+// those of `first` (if not null), then those of `second`.
 class CStrings {
  public:
-  explicit CStrings(const std::vector<std::string>& strings) {
-    ptrs_.reserve(strings.size() + 1);
-    for (const std::string& s : strings) {
-      ptrs_.push_back(const_cast<char*>(s.c_str()));
-    }
+  explicit CStrings(const std::vector<std::string>& second,
+                    const std::vector<std::string>* first = nullptr) {
+    ptrs_.reserve((first != nullptr ? first->size() : 0) + second.size() + 1);
+    if (first != nullptr) Add(*first);
+    Add(second);
     ptrs_.push_back(nullptr);
   }
   char* const* get() { return ptrs_.data(); }
 
  private:
+  void Add(const std::vector<std::string>& strings) {
+    for (const std::string& s : strings) {
+      ptrs_.push_back(const_cast<char*>(s.c_str()));
+    }
+  }
   std::vector<char*> ptrs_;
 };
 
@@ -358,7 +369,7 @@ absl::StatusOr<ProcessOutput> PosixSpawner::Run(const SpawnRequest& request) {
     argv_strings = &argv_storage;
   }
   CStrings argv(*argv_strings);
-  CStrings envp(request.env);
+  CStrings envp(request.env, request.shared_env.get());
 
   OCICNI_ASSIGN_OR_RETURN(auto in_pipe, MakePipe());
   OCICNI_ASSIGN_OR_RETURN(auto out_pipe, MakePipe());
