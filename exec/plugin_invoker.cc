@@ -36,17 +36,17 @@ bool IsCniVariable(absl::string_view entry) {
   return false;
 }
 
-std::vector<std::string> BaseEnvironment(
+std::shared_ptr<const std::vector<std::string>> BaseEnvironment(
     const std::optional<std::vector<std::string>>& injected) {
-  std::vector<std::string> env;
+  auto env = std::make_shared<std::vector<std::string>>();
   if (injected.has_value()) {
     for (const std::string& entry : *injected) {
-      if (!IsCniVariable(entry)) env.push_back(entry);
+      if (!IsCniVariable(entry)) env->push_back(entry);
     }
     return env;
   }
   for (char** p = environ; p != nullptr && *p != nullptr; ++p) {
-    if (!IsCniVariable(*p)) env.emplace_back(*p);
+    if (!IsCniVariable(*p)) env->emplace_back(*p);
   }
   return env;
 }
@@ -140,8 +140,8 @@ absl::StatusOr<std::string> PluginInvoker::Invoke(
     spawn.path = *std::move(path);
   }
   spawn.argv = {spawn.path};
-  spawn.env.reserve(base_env_.size() + 6);
-  spawn.env = base_env_;
+  spawn.shared_env = base_env_;
+  spawn.env.reserve(6);
   spawn.env.push_back(
       absl::StrCat("CNI_COMMAND=", CommandName(request.command)));
   spawn.env.push_back(absl::StrCat("CNI_CONTAINERID=", request.container_id));

@@ -54,8 +54,9 @@ class PluginInvoker final : public Invoker {
  private:
   const std::unique_ptr<Spawner> spawner_;
   const Options options_;
-  // options_.environment (or the process's) without the six CNI_* variables.
-  const std::vector<std::string> base_env_;
+  // options_.environment (or the process's) without the six CNI_* variables,
+  // shared by every run.
+  const std::shared_ptr<const std::vector<std::string>> base_env_;
 };
 
 }  // namespace ocicni::exec

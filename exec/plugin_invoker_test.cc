@@ -87,10 +87,10 @@ TEST_F(PluginInvokerTest, SpawnRequestCarriesEnvStdinAndPath) {
   EXPECT_EQ(spawn.stdin_data, request.stdin_data);
   EXPECT_EQ(spawn.deadline, request.deadline);
   EXPECT_EQ(spawn.stdout_cap, kDefaultStdoutCap);
-  EXPECT_THAT(spawn.env, Contains("PATH=/usr/bin"));
-  EXPECT_THAT(spawn.env, Contains("HOME=/root"));
+  EXPECT_THAT(Environment(spawn), Contains("PATH=/usr/bin"));
+  EXPECT_THAT(Environment(spawn), Contains("HOME=/root"));
   EXPECT_THAT(
-      CniEntries(spawn.env),
+      CniEntries(Environment(spawn)),
       ElementsAre("CNI_NETNS_OVERRIDE=1", "CNI_COMMAND=ADD",
                   "CNI_CONTAINERID=c1", "CNI_NETNS=/var/run/netns/p1",
                   "CNI_IFNAME=eth0", "CNI_ARGS=IgnoreUnknown=1",
@@ -107,7 +107,7 @@ TEST_F(PluginInvokerTest, GcAndStatusStillGetAllSixVariables) {
   auto out = invoker_->Invoke(request);
   ASSERT_TRUE(out.ok()) << out.status();
   EXPECT_THAT(*out, IsEmpty());
-  EXPECT_THAT(CniEntries(spawner_->requests()[0].env),
+  EXPECT_THAT(CniEntries(Environment(spawner_->requests()[0])),
               ElementsAre("CNI_COMMAND=GC",
                           "CNI_CONTAINERID=", "CNI_NETNS=", "CNI_IFNAME=",
                           "CNI_ARGS=", StartsWith("CNI_PATH=/nonexistent:")));
@@ -120,7 +120,7 @@ TEST_F(PluginInvokerTest, PresetPathSkipsLookup) {
   request.plugin_dirs = {"/x", "/y"};
   ASSERT_TRUE(invoker_->Invoke(request).ok());
   EXPECT_EQ(spawner_->requests()[0].path, "/resolved/bridge");
-  EXPECT_THAT(spawner_->requests()[0].env, Contains("CNI_PATH=/x:/y"));
+  EXPECT_THAT(Environment(spawner_->requests()[0]), Contains("CNI_PATH=/x:/y"));
 }
 
 TEST_F(PluginInvokerTest, LookupFailuresNameTheCall) {

@@ -78,25 +78,36 @@ absl::Status CheckRequest(const SpawnRequest& request) {
   for (const std::string& arg : request.argv) {
     if (HasNul(arg)) return NulError("argument", arg);
   }
+  if (request.shared_env != nullptr) {
+    for (const std::string& var : *request.shared_env) {
+      if (HasNul(var)) return NulError("environment entry", var);
+    }
+  }
   for (const std::string& var : request.env) {
     if (HasNul(var)) return NulError("environment entry", var);
   }
   return absl::OkStatus();
 }
 
-// CStrings is a NULL-terminated char* array over strings that outlive it.
+// CStrings is a NULL-terminated char* array over strings that outlive it:
+// those of `first` (if not null), then those of `second`.
 class CStrings {
  public:
-  explicit CStrings(const std::vector<std::string>& strings) {
-    ptrs_.reserve(strings.size() + 1);
-    for (const std::string& s : strings) {
-      ptrs_.push_back(const_cast<char*>(s.c_str()));
-    }
+  explicit CStrings(const std::vector<std::string>& second,
+                    const std::vector<std::string>* first = nullptr) {
+    ptrs_.reserve((first != nullptr ? first->size() : 0) + second.size() + 1);
+    if (first != nullptr) Add(*first);
+    Add(second);
     ptrs_.push_back(nullptr);
   }
   char* const* get() { return ptrs_.data(); }
 
  private:
+  void Add(const std::vector<std::string>& strings) {
+    for (const std::string& s : strings) {
+      ptrs_.push_back(const_cast<char*>(s.c_str()));
+    }
+  }
   std::vector<char*> ptrs_;
 };
 
@@ -358,7 +369,7 @@ absl::StatusOr<ProcessOutput> PosixSpawner::Run(const SpawnRequest& request) {
     argv_strings = &argv_storage;
   }
   CStrings argv(*argv_strings);
-  CStrings envp(request.env);
+  CStrings envp(request.env, request.shared_env.get());
 
   OCICNI_ASSIGN_OR_RETURN(auto in_pipe, MakePipe());
   OCICNI_ASSIGN_OR_RETURN(auto out_pipe, MakePipe());
@@ -527,12 +538,13 @@ absl::StatusOr<ProcessOutput> PosixSpawner::Run(const SpawnRequest& request) {
   Stop stop = Stop::kFinished;
   absl::Duration drain_until = absl::InfiniteDuration();
   bool exited = false;
-  // Whether to ask the kernel about the child's exit (waitid) before the
-  // next poll: once its pidfd polls readable, or a poll timed out without
-  // one.
+  // Set when the pidfd polls readable, which means the child has exited.
+  bool pidfd_ready = false;
+  // Without a pidfd: whether to ask the kernel (waitid) before the next
+  // poll, which timed out.
   bool check_exit = false;
   for (;;) {
-    if (check_exit && !exited && child.Exited()) {
+    if (!exited && (pidfd_ready || (check_exit && child.Exited()))) {
       exited = true;
       stdin_fd.reset();
       stdout_hold.reset();
@@ -594,7 +606,7 @@ absl::StatusOr<ProcessOutput> PosixSpawner::Run(const SpawnRequest& request) {
       return ErrnoToStatus(errno, "poll");  // ~Child kills and reaps.
     }
     if (ready == 0 && pid_slot < 0) check_exit = true;
-    if (pid_slot >= 0 && fds[pid_slot].revents != 0) check_exit = true;
+    if (pid_slot >= 0 && fds[pid_slot].revents != 0) pidfd_ready = true;
     if (in_slot >= 0 && fds[in_slot].revents != 0) write_in();
     if (out_slot >= 0 && fds[out_slot].revents != 0) {
       if (!read_out(/*to_end=*/false)) stdout_fd.reset();

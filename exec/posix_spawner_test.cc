@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -84,6 +85,24 @@ TEST(PosixSpawnerTest, EnvironmentAndArgvExactly) {
   auto out = spawner.Run(request);
   ASSERT_TRUE(out.ok()) << out.status();
   EXPECT_EQ(out->stdout_data, "A=1\nB=two words\nA=dup\n");
+}
+
+TEST(PosixSpawnerTest, SharedEnvironmentComesFirst) {
+  PosixSpawner spawner;
+  SpawnRequest request;
+  request.path = "/usr/bin/env";
+  request.shared_env = std::make_shared<const std::vector<std::string>>(
+      std::vector<std::string>{"S=shared", "A=0"});
+  request.env = {"A=1"};
+  auto out = spawner.Run(request);
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(out->stdout_data, "S=shared\nA=0\nA=1\n");
+  EXPECT_THAT(Environment(request), ElementsAre("S=shared", "A=0", "A=1"));
+
+  request.shared_env = std::make_shared<const std::vector<std::string>>(
+      std::vector<std::string>{std::string("B=\0", 3)});
+  EXPECT_EQ(spawner.Run(request).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST(PosixSpawnerTest, ChildLeadsItsOwnGroupWithCleanSignals) {

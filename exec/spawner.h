@@ -17,6 +17,7 @@
 #define OCICNI_EXEC_SPAWNER_H_
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -36,8 +37,12 @@ struct SpawnRequest {
   std::string path;
   // argv, including argv[0]. Empty means {path}.
   std::vector<std::string> argv;
-  // The complete environment, as "KEY=VALUE" entries.
+  // The environment, as "KEY=VALUE" entries: those of `shared_env` (if set)
+  // followed by those of `env` (see Environment below).
   std::vector<std::string> env;
+  // Entries shared by many runs, such as the runtime's own environment
+  // captured once: each run holds a reference instead of copying them.
+  std::shared_ptr<const std::vector<std::string>> shared_env;
   // Written to the child's stdin, which is then closed.
   std::string stdin_data;
   // When the run must be over. On expiry the child's process group gets
@@ -48,6 +53,15 @@ struct SpawnRequest {
   // stderr beyond this is read and dropped (ProcessOutput::stderr_truncated).
   size_t stderr_cap = kDefaultStderrCap;
 };
+
+// Environment is the child's complete environment for `request`:
+// shared_env's entries, then env's.
+inline std::vector<std::string> Environment(const SpawnRequest& request) {
+  std::vector<std::string> env;
+  if (request.shared_env != nullptr) env = *request.shared_env;
+  env.insert(env.end(), request.env.begin(), request.env.end());
+  return env;
+}
 
 // ProcessOutput is what a run that finished (by exiting or by a signal that
 // was not ours) produced.
