@@ -231,8 +231,11 @@ int RunGc(const Context& c) {
 
   // A bare ID keeps all of the container's attachments; ID:IFNAME keeps
   // those cached for that interface (one PodNetwork each, as a pod may not
-  // name one interface twice).
+  // name one interface twice). An ID:IFNAME the cache does not know is
+  // still in use: every loaded network's GC is told so, since which
+  // network it belongs to is unknown.
   std::vector<PodNetwork> valid;
+  std::shared_ptr<const config::Snapshot> snapshot;
   for (const auto& [id, ifname] : c.inv.valid) {
     if (ifname.empty()) {
       PodNetwork pod;
@@ -240,11 +243,25 @@ int RunGc(const Context& c) {
       valid.push_back(std::move(pod));
       continue;
     }
+    bool cached = false;
     for (const types::CacheFile& f : *before) {
       if (f.container_id() != id || f.if_name() != ifname) continue;
       PodNetwork pod;
       pod.id = id;
       pod.networks.push_back({f.network_name(), ifname});
+      valid.push_back(std::move(pod));
+      cached = true;
+    }
+    if (cached) continue;
+    if (snapshot == nullptr) {
+      config::LoadOptions load;
+      load.default_network = c.inv.global.default_network;
+      snapshot = config::LoadDirs(c.inv.global.conf_dirs, load);
+    }
+    for (const config::NetworkConfigList& conf : snapshot->networks()) {
+      PodNetwork pod;
+      pod.id = id;
+      pod.networks.push_back({conf.name, ifname});
       valid.push_back(std::move(pod));
     }
   }

@@ -318,6 +318,31 @@ TEST_F(OcicnictlTest, RuntimeFlagsReachPluginsAsCapabilities) {
                              "IP=10.77.0.9;MAC=02:00:00:00:00:09"));
 }
 
+// An attachment given as ID:IFNAME that the cache does not know (cache
+// lost, or written by another tool elsewhere) is still reported valid to
+// the networks' GC, so their plugins keep what it holds.
+TEST_F(OcicnictlTest, GcTellsPluginsAboutValidAttachmentsTheCacheLacks) {
+  const std::string record = root_ + "/record.jsonl";
+  WriteFile(bin_dir_ + "/bridge.fake.json",
+            absl::StrCat(R"({"recordTo":")", record, R"("})"));
+  std::string out, err;
+  ASSERT_EQ(Cli({"gc", "--valid", "c9:eth3"}, &out, &err), kExitOk) << err;
+  bool seen = false;
+  for (absl::string_view line :
+       absl::StrSplit(ReadFile(record), '\n', absl::SkipEmpty())) {
+    auto call = types::ParseJsonObject(line, "record");
+    ASSERT_TRUE(call.ok()) << call.status();
+    auto conf = types::ParseJsonObject(
+        call->fields().at("stdin").string_value(), "stdin");
+    ASSERT_TRUE(conf.ok()) << conf.status();
+    if (conf->fields().at("name").string_value() != "other") continue;
+    seen = true;
+    EXPECT_EQ(types::WriteJson(conf->fields().at("cni.dev/valid-attachments")),
+              R"([{"containerID":"c9","ifname":"eth3"}])");
+  }
+  EXPECT_TRUE(seen) << "no GC call for network \"other\" was recorded";
+}
+
 TEST(ParseArgsTest, GlobalFlagsGoBeforeOrAfterTheCommand) {
   ParseOutcome a = ParseArgs({"--json", "--conf-dir", "/a,/b", "networks"});
   ParseOutcome b = ParseArgs({"networks", "--conf-dir=/a,/b", "-json"});
