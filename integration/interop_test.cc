@@ -162,6 +162,9 @@ TEST_F(InteropTest, GoLibcniEntryDrivesStatusAndTeardown) {
                   {"ae:3f:ba:d4:0e:aa", result_.interfaces(1).mac()},
                   {"e6:85:5d:4b:98:2e", result_.interfaces(2).mac()},
                   {"/var/run/netns/fixture-pod", pod_->path()}});
+  // As another tool would, once our entry (with its result) has landed: a
+  // write in place while it is still being written behind races with it.
+  testutil::ReadFileOnceItHas(entry_path_, "\"result\":");
   std::ofstream(entry_path_, std::ios::trunc) << go_entry;
 
   // Status: CHECK by bridge and portmap with Go's result as prevResult,
