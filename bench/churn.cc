@@ -131,16 +131,23 @@ std::string RealConflist(absl::string_view bridge, absl::string_view data_dir) {
       R"("}}]})");
 }
 
-// CpuSeconds is the CPU time (user + system) of this process's threads so
-// far; plugin processes are not included.
-double CpuSeconds() {
+// SelfUsage is what this process's threads (plugin processes not included)
+// have used so far: CPU time (user + system) and context switches
+// (voluntary + involuntary).
+struct SelfUsage {
+  double cpu_s = 0;
+  int64_t switches = 0;
+};
+
+SelfUsage GetSelfUsage() {
   struct rusage usage;
   ::getrusage(RUSAGE_SELF, &usage);
   auto seconds = [](const struct timeval& tv) {
     return static_cast<double>(tv.tv_sec) +
            static_cast<double>(tv.tv_usec) / 1e6;
   };
-  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+  return {seconds(usage.ru_utime) + seconds(usage.ru_stime),
+          static_cast<int64_t>(usage.ru_nvcsw + usage.ru_nivcsw)};
 }
 
 int64_t PeakRssKb() {
@@ -387,12 +394,12 @@ int RunChurn(const ChurnFlags& flags, const Workspace& workspace, Cycle cycle) {
       finished[static_cast<size_t>(t)] = absl::Now();
     });
   }
-  const double cpu_start = CpuSeconds();
+  const SelfUsage usage_start = GetSelfUsage();
   const absl::Time start = absl::Now();
   go.Notify();
   for (std::thread& th : workers) th.join();
   const absl::Time end = *std::max_element(finished.begin(), finished.end());
-  const double cpu_s = CpuSeconds() - cpu_start;
+  const SelfUsage usage_end = GetSelfUsage();
 
   RunOn(kNamespaceThreads, total, [&](int i) {
     netns::DeleteAt(paths[static_cast<size_t>(i)]).IgnoreError();
@@ -427,11 +434,15 @@ int RunChurn(const ChurnFlags& flags, const Workspace& workspace, Cycle cycle) {
       sum / static_cast<double>(all.size()), percentile(0.50), percentile(0.99),
       all.back(), static_cast<long long>(PeakRssKb()), error_count);
   std::fflush(stdout);
-  // The driver's own CPU per cycle (plugins excluded): a steadier measure
-  // of what an implementation adds than wall time on a busy machine.
-  std::fprintf(stderr, "CPU impl=%s conc=%d self_us_per_op=%.1f\n",
-               flags.impl.c_str(), flags.c,
-               cpu_s * 1e6 / static_cast<double>(flags.n));
+  // The driver's own CPU and context switches per cycle (plugins
+  // excluded): steadier measures of what an implementation adds than wall
+  // time on a busy machine.
+  const double ops = static_cast<double>(flags.n);
+  std::fprintf(
+      stderr, "CPU impl=%s conc=%d self_us_per_op=%.1f switches_per_op=%.1f\n",
+      flags.impl.c_str(), flags.c,
+      (usage_end.cpu_s - usage_start.cpu_s) * 1e6 / ops,
+      static_cast<double>(usage_end.switches - usage_start.switches) / ops);
   return error_count == 0 && warmup_errors == 0 ? 0 : 1;
 }
 
