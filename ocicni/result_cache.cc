@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -43,9 +44,11 @@ absl::Status MkdirAll(const std::string& path, mode_t mode) {
 }
 
 // WriteAll makes `data` the whole content of the open file `fd`, which may
-// be a spare with older content: overwritten in place, then cut to size, so
-// that the blocks it has are reused rather than freed and allocated again.
-absl::Status WriteAll(int fd, absl::string_view data, const std::string& path) {
+// be a spare of `old_size` bytes with older content: overwritten in place,
+// then cut to size when that differs, so that the blocks it has are reused
+// rather than freed and allocated again.
+absl::Status WriteAll(int fd, absl::string_view data, off_t old_size,
+                      const std::string& path) {
   off_t offset = 0;
   while (!data.empty()) {
     ssize_t n = RetryOnEintr(
@@ -54,10 +57,21 @@ absl::Status WriteAll(int fd, absl::string_view data, const std::string& path) {
     data.remove_prefix(static_cast<size_t>(n));
     offset += n;
   }
-  if (::ftruncate(fd, offset) != 0) {
+  if (offset != old_size && ::ftruncate(fd, offset) != 0) {
     return ErrnoToStatus(errno, absl::StrCat("truncate ", path));
   }
   return absl::OkStatus();
+}
+
+// ForDisk is the file content of `file`: its JSON, padded with spaces and a
+// final newline to a multiple of kPaddedSize bytes.
+std::string ForDisk(const types::CacheFile& file) {
+  std::string bytes = types::EncodeCacheFile(file);
+  constexpr size_t kPad = ResultCache::kPaddedSize;
+  const size_t size = (bytes.size() + 1 + kPad - 1) / kPad * kPad;
+  bytes.resize(size - 1, ' ');
+  bytes.push_back('\n');
+  return bytes;
 }
 
 // Scrub overwrites the regular file at `path` with zeros in place (no block
@@ -134,13 +148,13 @@ ResultCache::~ResultCache() {
     absl::MutexLock lock(&jobs_mu_);
     stopping_ = true;
   }
-  // Workers finish every queued write before they exit.
-  for (std::thread& worker : workers_) worker.join();
+  // The worker finishes every queued write before it exits.
+  if (worker_.has_value()) worker_->join();
   absl::MutexLock lock(&mu_);
   for (const std::string& spare : spares_) ::unlink(spare.c_str());
 }
 
-int ResultCache::OpenSpare(std::string* name) const {
+int ResultCache::OpenSpare(std::string* name, struct stat* st) const {
   for (;;) {
     {
       absl::MutexLock lock(&mu_);
@@ -152,8 +166,7 @@ int ResultCache::OpenSpare(std::string* name) const {
       return ::open(name->c_str(),
                     O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
     });
-    struct stat st;
-    if (fd >= 0 && ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) return fd;
+    if (fd >= 0 && ::fstat(fd, st) == 0 && S_ISREG(st->st_mode)) return fd;
     // Removed or replaced behind our back: drop it, try the next one.
     if (fd >= 0) ::close(fd);
     ::unlink(name->c_str());
@@ -235,8 +248,12 @@ absl::StatusOr<types::DecodedCacheFile> ResultCache::Decode(
 
 absl::StatusOr<ResultCache::Temp> ResultCache::OpenTemp() const {
   Temp temp;
-  int fd = OpenSpare(&temp.name);
-  if (fd < 0) {
+  struct stat st;
+  int fd = OpenSpare(&temp.name, &st);
+  if (fd >= 0) {
+    temp.size = st.st_size;
+    temp.allocated = st.st_blocks * 512 >= st.st_size;
+  } else {
     const std::string results = ResultsDir();
     temp.name = NewSpareName();
     auto create = [&] {
@@ -257,37 +274,62 @@ absl::StatusOr<ResultCache::Temp> ResultCache::OpenTemp() const {
   return temp;
 }
 
-absl::Status ResultCache::Commit(Temp temp, const std::string& path,
-                                 bool sync_data, bool sync_dir) const {
-  absl::Status status;
-  if (sync_data && ::fdatasync(temp.fd.get()) != 0) {
-    status = ErrnoToStatus(errno, absl::StrCat("fsync ", temp.name));
+bool ResultCache::InPlaceFileSystem(int fd) const {
+  int known = in_place_fs_.load(std::memory_order_relaxed);
+  if (known == 0) {
+    // ext2/3/4 and XFS write over allocated blocks of a file in place: once
+    // such data is written out and the device's cache flushed, it is
+    // durable without any metadata write. Copy-on-write and log-structured
+    // file systems (btrfs, f2fs, ZFS, ...) must allocate: not these.
+    constexpr int64_t kExtMagic = 0xEF53;
+    constexpr int64_t kXfsMagic = 0x58465342;
+    struct statfs fs;
+    known = ::fstatfs(fd, &fs) == 0 &&
+                    (static_cast<int64_t>(fs.f_type) == kExtMagic ||
+                     static_cast<int64_t>(fs.f_type) == kXfsMagic)
+                ? 1
+                : 2;
+    in_place_fs_.store(known, std::memory_order_relaxed);
   }
+  return known == 1;
+}
+
+absl::Status ResultCache::Fill(Temp& temp, absl::string_view bytes) const {
+  OCICNI_RETURN_IF_ERROR(WriteAll(temp.fd.get(), bytes, temp.size, temp.name));
+  temp.in_place = temp.allocated &&
+                  temp.size == static_cast<off_t>(bytes.size()) &&
+                  InPlaceFileSystem(temp.fd.get());
+  return absl::OkStatus();
+}
+
+absl::Status ResultCache::Place(Temp temp, const std::string& path) const {
   temp.fd.reset();
   // Over an existing entry, the two are exchanged: the old inode becomes a
   // spare instead of being freed (readers see the old or the new entry, as
   // with a rename).
   bool exchanged = false;
   struct stat st;
-  if (status.ok() && ::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+  if (::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
     exchanged = ::renameat2(AT_FDCWD, temp.name.c_str(), AT_FDCWD, path.c_str(),
                             RENAME_EXCHANGE) == 0;
   }
-  if (status.ok() && !exchanged &&
-      ::rename(temp.name.c_str(), path.c_str()) != 0) {
-    status =
+  if (!exchanged && ::rename(temp.name.c_str(), path.c_str()) != 0) {
+    absl::Status status =
         ErrnoToStatus(errno, absl::StrCat("rename ", temp.name, " to ", path));
-  }
-  if (!status.ok()) {
     ::unlink(temp.name.c_str());
     return status;
   }
-  if (sync_dir) {
-    absl::StatusOr<UniqueFd> dir =
-        OpenFd(ResultsDir().c_str(), O_RDONLY | O_DIRECTORY);
-    if (dir.ok()) ::fsync(dir->get());
-  }
   if (exchanged) KeepSpare(std::move(temp.name));
+  return absl::OkStatus();
+}
+
+absl::Status ResultCache::SyncDir() const {
+  const std::string results = ResultsDir();
+  OCICNI_ASSIGN_OR_RETURN(UniqueFd dir,
+                          OpenFd(results.c_str(), O_RDONLY | O_DIRECTORY));
+  if (::fsync(dir.get()) != 0) {
+    return ErrnoToStatus(errno, absl::StrCat("fsync ", results));
+  }
   return absl::OkStatus();
 }
 
@@ -296,8 +338,17 @@ absl::Status ResultCache::WriteNow(const std::string& path,
                                    std::string bytes, bool sync_dir) const {
   WaitForWriteBehind(path);
   OCICNI_ASSIGN_OR_RETURN(Temp temp, OpenTemp());
-  OCICNI_RETURN_IF_ERROR(WriteAll(temp.fd.get(), bytes, temp.name));
-  absl::Status status = Commit(std::move(temp), path, durable_, sync_dir);
+  absl::Status status = Fill(temp, bytes);
+  if (status.ok() && durable_ && ::fdatasync(temp.fd.get()) != 0) {
+    status = ErrnoToStatus(errno, absl::StrCat("fsync ", temp.name));
+  }
+  if (!status.ok()) {
+    temp.fd.reset();
+    ::unlink(temp.name.c_str());
+  } else {
+    status = Place(std::move(temp), path);
+  }
+  if (status.ok() && sync_dir) status = SyncDir();
   if (!status.ok()) {
     Forget(path);
     return status;
@@ -318,7 +369,7 @@ absl::Status ResultCache::Write(const types::CacheFile& file) const {
       std::string path,
       types::CacheFilePath(dir_, file.network_name(), file.container_id(),
                            file.if_name()));
-  return WriteNow(path, file, types::EncodeCacheFile(file), durable_);
+  return WriteNow(path, file, ForDisk(file), durable_);
 }
 
 ResultCache::Pending ResultCache::StartWrite(
@@ -328,25 +379,27 @@ ResultCache::Pending ResultCache::StartWrite(
       dir_, file.network_name(), file.container_id(), file.if_name());
   if (!path.ok() || !durable_) {
     state->status =
-        path.ok() ? WriteNow(*path, file, types::EncodeCacheFile(file), false)
-                  : path.status();
+        path.ok() ? WriteNow(*path, file, ForDisk(file), false) : path.status();
     state->done = true;
     return Pending(std::move(state));
   }
-  // The directory fsync comes after the batch of writes this one is part
-  // of (one flush for all of them), then the Pending is done.
-  auto status = std::make_shared<absl::Status>();
-  Run(
-      [this, status, path = *std::move(path), file,
-       bytes = types::EncodeCacheFile(file)]() mutable {
-        *status = WriteNow(path, file, std::move(bytes), false);
-        return status->ok();
-      },
-      [state, status] {
-        absl::MutexLock lock(&state->mu);
-        state->status = std::move(*status);
-        state->done = true;
-      });
+  WaitForWriteBehind(*path);
+  Job job;
+  job.path = *std::move(path);
+  job.bytes = ForDisk(file);
+  job.new_name = true;
+  job.done = [this, state, path = job.path, bytes = job.bytes,
+              decoded = Written(file)](absl::Status status) mutable {
+    if (status.ok()) {
+      Remember(path, std::move(bytes), std::move(decoded));
+    } else {
+      Forget(path);
+    }
+    absl::MutexLock lock(&state->mu);
+    state->status = std::move(status);
+    state->done = true;
+  };
+  Run(std::move(job));
   return Pending(std::move(state));
 }
 
@@ -363,25 +416,27 @@ absl::Status ResultCache::WriteBehind(const types::CacheFile& file) const {
       std::string path,
       types::CacheFilePath(dir_, file.network_name(), file.container_id(),
                            file.if_name()));
-  std::string bytes = types::EncodeCacheFile(file);
+  std::string bytes = ForDisk(file);
   WaitForWriteBehind(path);
   OCICNI_ASSIGN_OR_RETURN(Temp temp, OpenTemp());
-  absl::Status written = WriteAll(temp.fd.get(), bytes, temp.name);
-  if (!written.ok()) {
+  absl::Status filled = Fill(temp, bytes);
+  if (!filled.ok()) {
     temp.fd.reset();
     ::unlink(temp.name.c_str());
-    return written;
+    return filled;
   }
   auto decoded = std::make_shared<const types::DecodedCacheFile>(Written(file));
   {
     absl::MutexLock lock(&mu_);
     behind_[path] = decoded;
   }
-  Run([this, path, bytes = std::move(bytes), decoded,
-       temp = std::move(temp)]() mutable {
-    // The entry's name is durable already (written before the plugins
-    // ran): only this file's data must be on disk before it replaces it.
-    absl::Status status = Commit(std::move(temp), path, true, false);
+  // The entry's name is durable already (written before the plugins ran):
+  // only this file's data must be on disk before it replaces the entry.
+  Job job;
+  job.path = path;
+  job.temp = std::move(temp);
+  job.done = [this, path, bytes = std::move(bytes),
+              decoded = std::move(decoded)](absl::Status status) mutable {
     if (!status.ok()) {
       LOG(WARNING) << "the cache entry " << path
                    << " keeps its configuration but not the ADD result: "
@@ -394,8 +449,8 @@ absl::Status ResultCache::WriteBehind(const types::CacheFile& file) const {
     } else {
       remembered_.erase(path);
     }
-    return false;
-  });
+  };
+  Run(std::move(job));
   return absl::OkStatus();
 }
 
@@ -414,43 +469,111 @@ std::shared_ptr<const types::DecodedCacheFile> ResultCache::Behind(
   return it == behind_.end() ? nullptr : it->second;
 }
 
-void ResultCache::Run(absl::AnyInvocable<bool()> work,
-                      absl::AnyInvocable<void()> done) const {
+void ResultCache::Run(Job job) const {
   absl::MutexLock lock(&jobs_mu_);
-  jobs_.push_back(Job{std::move(work), std::move(done)});
-  if (idle_workers_ == 0 && workers_.size() < kWorkers) {
-    workers_.emplace_back([this] { Work(); });
-  }
+  jobs_.push_back(std::move(job));
+  if (!worker_.has_value()) worker_.emplace([this] { Work(); });
 }
 
 void ResultCache::Work() const {
   absl::MutexLock lock(&jobs_mu_);
   for (;;) {
-    ++idle_workers_;
     auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(jobs_mu_) {
       return !jobs_.empty() || stopping_;
     };
     jobs_mu_.Await(absl::Condition(&ready));
-    --idle_workers_;
     if (jobs_.empty()) return;  // stopping, and nothing left to do
-    // Everything queued is one batch, with one directory fsync at most.
-    std::vector<Job> batch;
-    while (!jobs_.empty() && batch.size() < kMaxBatch) {
-      batch.push_back(std::move(jobs_.front()));
+    // Everything queued is one group.
+    std::vector<Job> group;
+    while (!jobs_.empty() && group.size() < kMaxGroup) {
+      group.push_back(std::move(jobs_.front()));
       jobs_.pop_front();
     }
     jobs_mu_.Unlock();
-    bool sync_dir = false;
-    for (Job& job : batch) sync_dir = job.work() || sync_dir;
-    if (sync_dir) {
-      absl::StatusOr<UniqueFd> dir =
-          OpenFd(ResultsDir().c_str(), O_RDONLY | O_DIRECTORY);
-      if (dir.ok()) ::fsync(dir->get());
-    }
-    for (Job& job : batch) {
-      if (job.done) job.done();
-    }
+    CommitGroup(group);
+    for (Job& job : group) job.done(std::move(job.status));
     jobs_mu_.Lock();
+  }
+}
+
+// CommitGroup makes each job's file durable, then renames it into place,
+// then (for new names) makes the directory durable, sharing every flush of
+// the device's write cache among the group. A name is only ever renamed
+// over once its new content is durable, so that after a crash the entry is
+// the old content or the new one, never a file whose data did not land.
+//
+// A file filled in place (same size, blocks allocated, ext2/3/4 or XFS)
+// needs nothing but its data on disk: it is written out with
+// sync_file_range (all started, then all waited for), and one fdatasync of
+// one of them, which then has nothing left to write but still flushes the
+// device's cache (ext4 and XFS always do), makes the data of all of them
+// durable. Any other file (new, grown, or on another file system) gets its
+// own fdatasync, for its size and allocation too.
+void ResultCache::CommitGroup(std::vector<Job>& group) const {
+  for (Job& job : group) {
+    if (job.temp.has_value()) continue;
+    absl::StatusOr<Temp> temp = OpenTemp();
+    if (!temp.ok()) {
+      job.status = temp.status();
+      continue;
+    }
+    job.status = Fill(*temp, job.bytes);
+    if (!job.status.ok()) {
+      temp->fd.reset();
+      ::unlink(temp->name.c_str());
+      continue;
+    }
+    job.temp = *std::move(temp);
+  }
+  for (Job& job : group) {
+    if (job.status.ok() && job.temp->in_place) {
+      // Only starts the writes; failures are reported by the wait below.
+      ::sync_file_range(job.temp->fd.get(), 0, 0, SYNC_FILE_RANGE_WRITE);
+    }
+  }
+  int flush_fd = -1;
+  for (Job& job : group) {
+    if (!job.status.ok()) continue;
+    const int fd = job.temp->fd.get();
+    if (!job.temp->in_place) {
+      if (::fdatasync(fd) != 0) {
+        job.status =
+            ErrnoToStatus(errno, absl::StrCat("fsync ", job.temp->name));
+      }
+      continue;
+    }
+    if (::sync_file_range(fd, 0, 0,
+                          SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+                              SYNC_FILE_RANGE_WAIT_AFTER) != 0) {
+      job.status = ErrnoToStatus(errno, absl::StrCat("write ", job.temp->name));
+      continue;
+    }
+    flush_fd = fd;
+  }
+  if (flush_fd >= 0 && ::fdatasync(flush_fd) != 0) {
+    const absl::Status flushed =
+        ErrnoToStatus(errno, "flush the cache entries");
+    for (Job& job : group) {
+      if (job.status.ok() && job.temp->in_place) job.status = flushed;
+    }
+  }
+  bool new_names = false;
+  for (Job& job : group) {
+    if (!job.status.ok()) {
+      if (job.temp.has_value() && job.temp->fd.valid()) {
+        job.temp->fd.reset();
+        ::unlink(job.temp->name.c_str());
+      }
+      continue;
+    }
+    job.status = Place(*std::move(job.temp), job.path);
+    new_names = new_names || (job.status.ok() && job.new_name);
+  }
+  if (!new_names) return;
+  const absl::Status synced = SyncDir();
+  if (synced.ok()) return;
+  for (Job& job : group) {
+    if (job.status.ok() && job.new_name) job.status = synced;
   }
 }
 

@@ -15,7 +15,11 @@
 // validated (types::CacheFilePath), so no value can address a file outside
 // the results directory.
 //
-// Two things keep the per-pod cost low under churn:
+// Entry files are padded with spaces to a multiple of kPaddedSize bytes
+// (JSON allows whitespace after the value; libcni and every JSON reader
+// skip it), so that refilling a spare almost never changes its size.
+//
+// Three things keep the per-pod cost low under churn:
 // - Inodes and their blocks are recycled. Remove renames an entry to a
 //   hidden spare (`.spare-<pid>-<n>`, at most kMaxSpares per instance)
 //   instead of unlinking it; a write over an existing entry exchanges the
@@ -30,6 +34,10 @@
 // - Decoded entries are remembered by content: a read whose bytes equal the
 //   bytes last written or read at that path returns the remembered decoding
 //   instead of parsing the JSON again (at most kMaxRemembered entries).
+// - Background writes are committed in groups: the data of every file in
+//   a group is written out, then one flush of the device's write cache
+//   makes all of it durable, instead of one fdatasync (and its flush) per
+//   file; then the renames, and one directory fsync for the group.
 //
 // Durable writes off the critical path (StartWrite + WriteBehind): an ADD
 // first writes the entry without its result (what DEL needs: config,
@@ -44,6 +52,9 @@
 #ifndef OCICNI_OCICNI_RESULT_CACHE_H_
 #define OCICNI_OCICNI_RESULT_CACHE_H_
 
+#include <sys/stat.h>
+
+#include <atomic>
 #include <deque>
 #include <memory>
 #include <optional>
@@ -72,8 +83,8 @@ class ResultCache {
   static constexpr size_t kMaxSpares = 16;
   // Decoded entries remembered for reads of unchanged files.
   static constexpr size_t kMaxRemembered = 256;
-  // Threads doing background writes.
-  static constexpr size_t kWorkers = 2;
+  // Entry files are padded to a multiple of this many bytes.
+  static constexpr size_t kPaddedSize = 4096;
 
   // Pending is a write running in the background.
   class Pending {
@@ -151,25 +162,46 @@ class ResultCache {
   struct Temp {
     std::string name;
     UniqueFd fd;
+    // Size and whether its blocks are all allocated, when opened.
+    off_t size = 0;
+    bool allocated = false;
+    // Filled without changing its size or allocation, on a file system
+    // that overwrites such files in place: its data alone makes it durable.
+    bool in_place = false;
   };
   // OpenTemp opens a spare or a new temporary file for an entry.
   absl::StatusOr<Temp> OpenTemp() const;
-  // Commit renames the written `temp` to `path`, after fdatasync with
-  // `sync_data`, then fsyncs the directory with `sync_dir`.
-  absl::Status Commit(Temp temp, const std::string& path, bool sync_data,
-                      bool sync_dir) const;
+  // Fill makes `bytes` the whole content of `temp` (not synced).
+  absl::Status Fill(Temp& temp, absl::string_view bytes) const;
+  // Place renames the filled `temp` to `path`: exchanged with an entry
+  // there (the old inode becomes a spare) or renamed. Closes the temp; on
+  // failure it is unlinked.
+  absl::Status Place(Temp temp, const std::string& path) const;
+  absl::Status SyncDir() const;
   absl::Status WriteNow(const std::string& path, const types::CacheFile& file,
                         std::string bytes, bool sync_dir) const;
   static types::DecodedCacheFile Written(const types::CacheFile& file);
   void WaitForWriteBehind(const std::string& path) const;
   std::shared_ptr<const types::DecodedCacheFile> Behind(
       const std::string& path) const;
-  // Run queues `work` for a worker, which runs it with the other queued
-  // work, then fsyncs the results directory once if any of them returned
-  // true, then runs each `done`.
-  void Run(absl::AnyInvocable<bool()> work,
-           absl::AnyInvocable<void()> done = nullptr) const;
+
+  // Job is a background write: `bytes` (written by the worker when `temp`
+  // is not filled yet) to become the entry at `path`. With `new_name` the
+  // name must be durable too when `done` runs.
+  struct Job {
+    std::string path;
+    std::string bytes;
+    std::optional<Temp> temp;
+    bool new_name = false;
+    absl::AnyInvocable<void(absl::Status)> done;
+    absl::Status status;
+  };
+  // Run queues `job` for the worker, which commits it with the other
+  // queued jobs (CommitGroup).
+  void Run(Job job) const;
   void Work() const;
+  void CommitGroup(std::vector<Job>& group) const;
+  bool InPlaceFileSystem(int fd) const;
 
   // Decode returns the decoding of `bytes` read from `path`, remembered or
   // parsed (and then remembered).
@@ -179,9 +211,9 @@ class ResultCache {
                 types::DecodedCacheFile decoded) const;
   void Forget(const std::string& path) const;
 
-  // OpenSpare opens a spare for rewriting (truncated) and sets `*name`;
-  // -1 when there is none usable.
-  int OpenSpare(std::string* name) const;
+  // OpenSpare opens a spare for rewriting and sets `*name` and `*st`; -1
+  // when there is none usable.
+  int OpenSpare(std::string* name, struct stat* st) const;
   // RetireToSpare moves the regular file at `path` out of the way as a
   // spare: true when done, false when the caller should unlink instead
   // (no room, not a regular file, or the rename failed; errno is then
@@ -210,15 +242,14 @@ class ResultCache {
                               std::shared_ptr<const types::DecodedCacheFile>>
       behind_ ABSL_GUARDED_BY(mu_);
 
+  // 0 unknown, 1 yes, 2 no (InPlaceFileSystem).
+  mutable std::atomic<int> in_place_fs_{0};
+
   mutable absl::Mutex jobs_mu_;
-  struct Job {
-    absl::AnyInvocable<bool()> work;
-    absl::AnyInvocable<void()> done;
-  };
-  static constexpr size_t kMaxBatch = 64;
+  static constexpr size_t kMaxGroup = 64;
   mutable std::deque<Job> jobs_ ABSL_GUARDED_BY(jobs_mu_);
-  mutable std::vector<std::thread> workers_ ABSL_GUARDED_BY(jobs_mu_);
-  mutable size_t idle_workers_ ABSL_GUARDED_BY(jobs_mu_) = 0;
+  // One worker: jobs queued while it commits a group form the next group.
+  mutable std::optional<std::thread> worker_ ABSL_GUARDED_BY(jobs_mu_);
   bool stopping_ ABSL_GUARDED_BY(jobs_mu_) = false;
 };
 

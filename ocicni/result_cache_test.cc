@@ -9,6 +9,7 @@
 #include <sstream>
 #include <thread>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
@@ -23,6 +24,14 @@ using ::ocicni::testutil::WriteFile;
 
 std::string Testdata(const std::string& name) {
   return std::string(getenv("TEST_SRCDIR")) + "/ocicni/types/testdata/" + name;
+}
+
+// OnDisk is the JSON in the bytes of an entry file, which must be padded
+// with spaces and a final newline to a multiple of kPaddedSize bytes.
+std::string OnDisk(const std::string& bytes) {
+  EXPECT_EQ(bytes.size() % ResultCache::kPaddedSize, 0u) << bytes;
+  EXPECT_TRUE(!bytes.empty() && bytes.back() == '\n') << bytes;
+  return std::string(absl::StripTrailingAsciiWhitespace(bytes));
 }
 
 class ResultCacheTest : public ::testing::Test {
@@ -60,7 +69,7 @@ TEST_F(ResultCacheTest, WriteReadRemove) {
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   ASSERT_EQ(stat((dir_ + "/results").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0700u);
-  EXPECT_EQ(ReadFile(path), types::EncodeCacheFile(f));
+  EXPECT_EQ(OnDisk(ReadFile(path)), types::EncodeCacheFile(f));
 
   auto read = cache.Read("net1", "cid1", "eth0");
   ASSERT_TRUE(read.ok()) << read.status();
@@ -194,7 +203,8 @@ TEST_F(ResultCacheTest, RemovedEntriesBecomeSparesThatWritesReuse) {
     small.clear_result();
     ASSERT_TRUE(cache.Write(small).ok());
     EXPECT_EQ(Inode(results + "/m-c2-eth1"), first);
-    EXPECT_EQ(ReadFile(results + "/m-c2-eth1"), types::EncodeCacheFile(small));
+    EXPECT_EQ(OnDisk(ReadFile(results + "/m-c2-eth1")),
+              types::EncodeCacheFile(small));
     EXPECT_TRUE(Names(results, ".spare-").empty());
     EXPECT_TRUE(Names(results, ".tmp-").empty());
 
@@ -223,7 +233,7 @@ TEST_F(ResultCacheTest, RewritingAnEntryKeepsTheOldInodeAsAZeroedSpare) {
   const ino_t first = Inode(results + "/n-c-eth0");
   f.set_netns("/var/run/netns/second");
   ASSERT_TRUE(cache.Write(f).ok());
-  EXPECT_EQ(ReadFile(results + "/n-c-eth0"), types::EncodeCacheFile(f));
+  EXPECT_EQ(OnDisk(ReadFile(results + "/n-c-eth0")), types::EncodeCacheFile(f));
   std::vector<std::string> spares = Names(results, ".spare-");
   ASSERT_EQ(spares.size(), 1u);
   // The old entry's inode, its content overwritten with zeros.
@@ -255,7 +265,7 @@ TEST_F(ResultCacheTest, SpareRemovedOrReplacedBehindItsBackIsSkipped) {
   ASSERT_EQ(mkdir((results + "/" + spares[1]).c_str(), 0700), 0);
   types::CacheFile f = Entry("n", "c", "eth0");
   ASSERT_TRUE(cache.Write(f).ok());
-  EXPECT_EQ(ReadFile(results + "/n-c-eth0"), types::EncodeCacheFile(f));
+  EXPECT_EQ(OnDisk(ReadFile(results + "/n-c-eth0")), types::EncodeCacheFile(f));
   rmdir((results + "/" + spares[1]).c_str());
 }
 
@@ -326,7 +336,7 @@ TEST_F(ResultCacheTest, FirstEntryThenResultWrittenBehind) {
     ResultCache cache(dir_);
     ResultCache::Pending pending = cache.StartWrite(first);
     ASSERT_TRUE(pending.Wait().ok());
-    EXPECT_EQ(ReadFile(path), types::EncodeCacheFile(first));
+    EXPECT_EQ(OnDisk(ReadFile(path)), types::EncodeCacheFile(first));
 
     ASSERT_TRUE(cache.WriteBehind(full).ok());
     // This instance sees the result at once, on disk it follows.
@@ -337,7 +347,7 @@ TEST_F(ResultCacheTest, FirstEntryThenResultWrittenBehind) {
     ASSERT_TRUE(listed.ok());
     ASSERT_EQ(listed->size(), 1u);
     EXPECT_TRUE((*listed)[0].has_result());
-    EXPECT_EQ(testutil::ReadFileOnceItHas(path, "\"result\":"),
+    EXPECT_EQ(OnDisk(testutil::ReadFileOnceItHas(path, "\"result\":")),
               types::EncodeCacheFile(full));
 
     // A second write behind, then Remove: it waits for the write to land,
@@ -352,7 +362,7 @@ TEST_F(ResultCacheTest, FirstEntryThenResultWrittenBehind) {
     ASSERT_TRUE(cache.StartWrite(first).Wait().ok());
     ASSERT_TRUE(cache.WriteBehind(full).ok());
   }
-  EXPECT_EQ(ReadFile(path), types::EncodeCacheFile(full));
+  EXPECT_EQ(OnDisk(ReadFile(path)), types::EncodeCacheFile(full));
   EXPECT_TRUE(Names(dir_ + "/results", ".tmp-").empty());
   EXPECT_TRUE(Names(dir_ + "/results", ".spare-").empty());
 }
@@ -364,10 +374,10 @@ TEST_F(ResultCacheTest, WithoutDurabilityEveryWriteIsImmediate) {
   types::CacheFile first = full;
   first.clear_result();
   ResultCache::Pending pending = cache.StartWrite(first);
-  EXPECT_EQ(ReadFile(path), types::EncodeCacheFile(first));
+  EXPECT_EQ(OnDisk(ReadFile(path)), types::EncodeCacheFile(first));
   ASSERT_TRUE(pending.Wait().ok());
   ASSERT_TRUE(cache.WriteBehind(full).ok());
-  EXPECT_EQ(ReadFile(path), types::EncodeCacheFile(full));  // at once
+  EXPECT_EQ(OnDisk(ReadFile(path)), types::EncodeCacheFile(full));  // at once
 }
 
 TEST_F(ResultCacheTest, AWriteBehindThatCannotLandLeavesTheFirstEntry) {
