@@ -75,8 +75,11 @@ std::string ForDisk(const types::CacheFile& file) {
 }
 
 // Scrub overwrites the regular file at `path` with zeros in place (no block
-// is freed); false when it is not a regular file or cannot be written.
-bool Scrub(const std::string& path) {
+// is freed; a file larger than 64 KiB is emptied instead, and
+// `*kept_allocation` is then false); false when it is not a regular file or
+// cannot be written.
+bool Scrub(const std::string& path, bool* kept_allocation) {
+  *kept_allocation = false;
   int fd = RetryOnEintr([&] {
     return ::open(path.c_str(),
                   O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
@@ -95,6 +98,7 @@ bool Scrub(const std::string& path) {
     if (n <= 0) return false;
     at += n;
   }
+  *kept_allocation = true;
   return true;
 }
 
@@ -151,26 +155,36 @@ ResultCache::~ResultCache() {
   // The worker finishes every queued write before it exits.
   if (worker_.has_value()) worker_->join();
   absl::MutexLock lock(&mu_);
-  for (const std::string& spare : spares_) ::unlink(spare.c_str());
+  for (const Spare& spare : spares_) ::unlink(spare.name.c_str());
 }
 
-int ResultCache::OpenSpare(std::string* name, struct stat* st) const {
+int ResultCache::OpenSpare(Spare* spare, struct stat* st) const {
   for (;;) {
     {
       absl::MutexLock lock(&mu_);
       if (spares_.empty()) return -1;
-      *name = std::move(spares_.back());
+      *spare = std::move(spares_.back());
       spares_.pop_back();
     }
     int fd = RetryOnEintr([&] {
-      return ::open(name->c_str(),
+      return ::open(spare->name.c_str(),
                     O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
     });
     if (fd >= 0 && ::fstat(fd, st) == 0 && S_ISREG(st->st_mode)) return fd;
     // Removed or replaced behind our back: drop it, try the next one.
     if (fd >= 0) ::close(fd);
-    ::unlink(name->c_str());
+    ::unlink(spare->name.c_str());
   }
+}
+
+bool ResultCache::Settled(const std::string& path,
+                          const struct stat& st) const {
+  absl::MutexLock lock(&mu_);
+  auto it = durable_files_.find(path);
+  if (it == durable_files_.end()) return false;
+  const bool same = it->second == IdOf(st);
+  durable_files_.erase(it);
+  return same;
 }
 
 bool ResultCache::RetireToSpare(const std::string& path) const {
@@ -189,8 +203,9 @@ bool ResultCache::RetireToSpare(const std::string& path) const {
     }
   }
   spare = NewSpareName();
+  const bool settled = Settled(path, st);
   if (::rename(path.c_str(), spare.c_str()) != 0) return false;
-  KeepSpare(std::move(spare));
+  KeepSpare({std::move(spare), settled});
   return true;
 }
 
@@ -199,15 +214,17 @@ std::string ResultCache::NewSpareName() const {
   return absl::StrCat(ResultsDir(), "/.spare-", ::getpid(), "-", next_spare_++);
 }
 
-void ResultCache::KeepSpare(std::string spare) const {
+void ResultCache::KeepSpare(Spare spare) const {
   // A spare holds nothing of the attachment it was.
-  if (!Scrub(spare)) {
-    ::unlink(spare.c_str());
+  bool kept_allocation = false;
+  if (!Scrub(spare.name, &kept_allocation)) {
+    ::unlink(spare.name.c_str());
     return;
   }
+  spare.settled = spare.settled && kept_allocation;
   absl::MutexLock lock(&mu_);
   if (spares_.size() >= kMaxSpares) {
-    ::unlink(spare.c_str());
+    ::unlink(spare.name.c_str());
     return;
   }
   spares_.push_back(std::move(spare));
@@ -249,10 +266,12 @@ absl::StatusOr<types::DecodedCacheFile> ResultCache::Decode(
 absl::StatusOr<ResultCache::Temp> ResultCache::OpenTemp() const {
   Temp temp;
   struct stat st;
-  int fd = OpenSpare(&temp.name, &st);
+  Spare spare;
+  int fd = OpenSpare(&spare, &st);
   if (fd >= 0) {
+    temp.name = std::move(spare.name);
     temp.size = st.st_size;
-    temp.allocated = st.st_blocks * 512 >= st.st_size;
+    temp.settled = spare.settled;
   } else {
     const std::string results = ResultsDir();
     temp.name = NewSpareName();
@@ -277,10 +296,10 @@ absl::StatusOr<ResultCache::Temp> ResultCache::OpenTemp() const {
 bool ResultCache::InPlaceFileSystem(int fd) const {
   int known = in_place_fs_.load(std::memory_order_relaxed);
   if (known == 0) {
-    // ext2/3/4 and XFS write over allocated blocks of a file in place: once
+    // ext2/3/4 and XFS write over a file's allocated blocks in place: once
     // such data is written out and the device's cache flushed, it is
     // durable without any metadata write. Copy-on-write and log-structured
-    // file systems (btrfs, f2fs, ZFS, ...) must allocate: not these.
+    // file systems (btrfs, f2fs, ZFS, ...) allocate anew: not these.
     constexpr int64_t kExtMagic = 0xEF53;
     constexpr int64_t kXfsMagic = 0x58465342;
     struct statfs fs;
@@ -296,7 +315,10 @@ bool ResultCache::InPlaceFileSystem(int fd) const {
 
 absl::Status ResultCache::Fill(Temp& temp, absl::string_view bytes) const {
   OCICNI_RETURN_IF_ERROR(WriteAll(temp.fd.get(), bytes, temp.size, temp.name));
-  temp.in_place = temp.allocated &&
+  if (::fstat(temp.fd.get(), &temp.filled) != 0) {
+    return ErrnoToStatus(errno, absl::StrCat("stat ", temp.name));
+  }
+  temp.in_place = temp.settled &&
                   temp.size == static_cast<off_t>(bytes.size()) &&
                   InPlaceFileSystem(temp.fd.get());
   return absl::OkStatus();
@@ -308,8 +330,10 @@ absl::Status ResultCache::Place(Temp temp, const std::string& path) const {
   // spare instead of being freed (readers see the old or the new entry, as
   // with a rename).
   bool exchanged = false;
+  bool old_settled = false;
   struct stat st;
   if (::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+    old_settled = Settled(path, st);
     exchanged = ::renameat2(AT_FDCWD, temp.name.c_str(), AT_FDCWD, path.c_str(),
                             RENAME_EXCHANGE) == 0;
   }
@@ -319,7 +343,12 @@ absl::Status ResultCache::Place(Temp temp, const std::string& path) const {
     ::unlink(temp.name.c_str());
     return status;
   }
-  if (exchanged) KeepSpare(std::move(temp.name));
+  if (temp.synced) {
+    absl::MutexLock lock(&mu_);
+    durable_files_[path] = IdOf(temp.filled);
+    ++(temp.in_place ? stats_.in_place : stats_.synced);
+  }
+  if (exchanged) KeepSpare({std::move(temp.name), old_settled});
   return absl::OkStatus();
 }
 
@@ -339,8 +368,12 @@ absl::Status ResultCache::WriteNow(const std::string& path,
   WaitForWriteBehind(path);
   OCICNI_ASSIGN_OR_RETURN(Temp temp, OpenTemp());
   absl::Status status = Fill(temp, bytes);
-  if (status.ok() && durable_ && ::fdatasync(temp.fd.get()) != 0) {
-    status = ErrnoToStatus(errno, absl::StrCat("fsync ", temp.name));
+  if (status.ok() && durable_) {
+    if (::fdatasync(temp.fd.get()) != 0) {
+      status = ErrnoToStatus(errno, absl::StrCat("fsync ", temp.name));
+    }
+    temp.synced = status.ok();
+    temp.in_place = false;  // made durable by its own fdatasync
   }
   if (!status.ok()) {
     temp.fd.reset();
@@ -502,7 +535,7 @@ void ResultCache::Work() const {
 // over once its new content is durable, so that after a crash the entry is
 // the old content or the new one, never a file whose data did not land.
 //
-// A file filled in place (same size, blocks allocated, ext2/3/4 or XFS)
+// A file filled in place (a settled spare, same size, ext2/3/4 or XFS)
 // needs nothing but its data on disk: it is written out with
 // sync_file_range (all started, then all waited for), and one fdatasync of
 // one of them, which then has nothing left to write but still flushes the
@@ -550,6 +583,10 @@ void ResultCache::CommitGroup(std::vector<Job>& group) const {
     }
     flush_fd = fd;
   }
+  if (flush_fd >= 0) {
+    absl::MutexLock lock(&mu_);
+    ++stats_.shared_flushes;
+  }
   if (flush_fd >= 0 && ::fdatasync(flush_fd) != 0) {
     const absl::Status flushed =
         ErrnoToStatus(errno, "flush the cache entries");
@@ -559,6 +596,7 @@ void ResultCache::CommitGroup(std::vector<Job>& group) const {
   }
   bool new_names = false;
   for (Job& job : group) {
+    if (job.status.ok()) job.temp->synced = true;
     if (!job.status.ok()) {
       if (job.temp.has_value() && job.temp->fd.valid()) {
         job.temp->fd.reset();
@@ -603,7 +641,12 @@ absl::Status ResultCache::Remove(absl::string_view network,
   WaitForWriteBehind(path);
   Forget(path);
   if (RetireToSpare(path)) return absl::OkStatus();
-  if (errno == ENOENT) return absl::OkStatus();
+  const int retire_errno = errno;
+  {
+    absl::MutexLock lock(&mu_);
+    durable_files_.erase(path);
+  }
+  if (retire_errno == ENOENT) return absl::OkStatus();
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
     const int unlink_errno = errno;
     // A read-only file system answers EROFS even for a name that is not
@@ -623,6 +666,11 @@ absl::StatusOr<std::vector<types::CacheFile>> ResultCache::ListAttachments(
     return absl::InvalidArgumentError("container ID is empty");
   }
   return List(container_id, /*skip_loopback=*/true);
+}
+
+ResultCache::CommitStats ResultCache::Stats() const {
+  absl::MutexLock lock(&mu_);
+  return stats_;
 }
 
 absl::StatusOr<std::vector<types::CacheFile>> ResultCache::ListAll() const {

@@ -151,6 +151,18 @@ class ResultCache {
   absl::StatusOr<std::vector<types::CacheFile>> ListAttachments(
       absl::string_view container_id) const;
 
+  // CommitStats counts what the durable writes of this instance did.
+  struct CommitStats {
+    // Files made durable by writing out their data in place, with a flush
+    // shared by their group (see CommitGroup in the .cc file).
+    uint64_t in_place = 0;
+    // Files made durable by an fdatasync of their own.
+    uint64_t synced = 0;
+    // Flushes shared by the in-place files of a group.
+    uint64_t shared_flushes = 0;
+  };
+  CommitStats Stats() const;
+
   // ListAll returns every readable cniCacheV1 entry with a containerId,
   // ifName and networkName, sorted by file name; loopback entries included.
   absl::StatusOr<std::vector<types::CacheFile>> ListAll() const;
@@ -162,12 +174,16 @@ class ResultCache {
   struct Temp {
     std::string name;
     UniqueFd fd;
-    // Size and whether its blocks are all allocated, when opened.
+    // Size when opened, and whether its size and allocation are on disk
+    // (a settled spare, see FileId).
     off_t size = 0;
-    bool allocated = false;
-    // Filled without changing its size or allocation, on a file system
-    // that overwrites such files in place: its data alone makes it durable.
+    bool settled = false;
+    // Filled without changing its size, settled, on a file system that
+    // overwrites such files in place: its data alone makes it durable.
     bool in_place = false;
+    // Its data, size and allocation are on disk (set by the commit).
+    bool synced = false;
+    struct stat filled = {};
   };
   // OpenTemp opens a spare or a new temporary file for an entry.
   absl::StatusOr<Temp> OpenTemp() const;
@@ -211,17 +227,27 @@ class ResultCache {
                 types::DecodedCacheFile decoded) const;
   void Forget(const std::string& path) const;
 
-  // OpenSpare opens a spare for rewriting and sets `*name` and `*st`; -1
+  // A spare file, and whether its size and allocation are known to be on
+  // disk: it was an entry this instance made durable (FileId matched), and
+  // nothing has written it since but this instance's scrub.
+  struct Spare {
+    std::string name;
+    bool settled = false;
+  };
+  // OpenSpare opens a spare for rewriting and sets `*spare` and `*st`; -1
   // when there is none usable.
-  int OpenSpare(std::string* name, struct stat* st) const;
+  int OpenSpare(Spare* spare, struct stat* st) const;
   // RetireToSpare moves the regular file at `path` out of the way as a
   // spare: true when done, false when the caller should unlink instead
   // (no room, not a regular file, or the rename failed; errno is then
   // that of the failure, ENOENT when nothing is there).
   bool RetireToSpare(const std::string& path) const;
-  // KeepSpare scrubs the file at `spare` and keeps it as a spare, or
+  // KeepSpare scrubs the file at `spare.name` and keeps it as a spare, or
   // unlinks it when that fails or there is no room.
-  void KeepSpare(std::string spare) const;
+  void KeepSpare(Spare spare) const;
+  // Settled reports whether `st` (of the entry at `path`) is the file this
+  // instance made durable there, untouched since, and forgets it.
+  bool Settled(const std::string& path, const struct stat& st) const;
   // A new name for a spare; files being written carry one too.
   std::string NewSpareName() const;
 
@@ -235,13 +261,32 @@ class ResultCache {
   mutable absl::Mutex mu_;
   mutable absl::flat_hash_map<std::string, Remembered> remembered_
       ABSL_GUARDED_BY(mu_);
-  mutable std::vector<std::string> spares_ ABSL_GUARDED_BY(mu_);
+  mutable std::vector<Spare> spares_ ABSL_GUARDED_BY(mu_);
+  // FileId identifies the file an entry is: inode, size, and the time of
+  // its last write (a rename does not change it). An entry whose file still
+  // matches what this instance made durable was not rewritten by another
+  // tool since (which could have left blocks not yet allocated on disk).
+  struct FileId {
+    ino_t ino = 0;
+    off_t size = 0;
+    struct timespec mtime = {};
+    bool operator==(const FileId& o) const {
+      return ino == o.ino && size == o.size && mtime.tv_sec == o.mtime.tv_sec &&
+             mtime.tv_nsec == o.mtime.tv_nsec;
+    }
+  };
+  static FileId IdOf(const struct stat& st) {
+    return {st.st_ino, st.st_size, st.st_mtim};
+  }
+  mutable absl::flat_hash_map<std::string, FileId> durable_files_
+      ABSL_GUARDED_BY(mu_);
   mutable uint64_t next_spare_ ABSL_GUARDED_BY(mu_) = 0;
   // Entries written behind, not yet renamed into place.
   mutable absl::flat_hash_map<std::string,
                               std::shared_ptr<const types::DecodedCacheFile>>
       behind_ ABSL_GUARDED_BY(mu_);
 
+  mutable CommitStats stats_ ABSL_GUARDED_BY(mu_);
   // 0 unknown, 1 yes, 2 no (InPlaceFileSystem).
   mutable std::atomic<int> in_place_fs_{0};
 

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -11,6 +12,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "testing/files.h"
@@ -409,6 +411,90 @@ TEST_F(ResultCacheTest, AWriteBehindThatCannotLandLeavesTheFirstEntry) {
     rmdir(path.c_str());
   }
   EXPECT_TRUE(Names(results, ".tmp-").empty());
+}
+
+// Whether `dir` is on a file system that overwrites files in place (ext2/3/4,
+// XFS), where settled spares are committed without an fdatasync each.
+bool InPlaceFileSystem(const std::string& dir) {
+  struct statfs fs;
+  if (statfs(dir.c_str(), &fs) != 0) return false;
+  const int64_t type = static_cast<int64_t>(fs.f_type);
+  return type == 0xEF53 || type == 0x58465342;
+}
+
+// One attachment's cycle as the library runs it: the entry without the
+// result, durably; the entry with it, written behind; then removal.
+void Cycle(ResultCache& cache, const types::CacheFile& full) {
+  types::CacheFile first = full;
+  first.clear_result();
+  ASSERT_TRUE(cache.StartWrite(first).Wait().ok());
+  ASSERT_TRUE(cache.WriteBehind(full).ok());
+  ASSERT_TRUE(
+      cache.Remove(full.network_name(), full.container_id(), full.if_name())
+          .ok());
+}
+
+TEST_F(ResultCacheTest, SettledSparesAreCommittedInPlace) {
+  ASSERT_EQ(mkdir(dir_.c_str(), 0700), 0);
+  if (!InPlaceFileSystem(dir_)) {
+    GTEST_SKIP() << dir_ << " is not on ext2/3/4 or XFS: every file gets "
+                 << "its own fdatasync there";
+  }
+  ResultCache cache(dir_);
+  for (int i = 0; i < 4; ++i) {
+    Cycle(cache, Entry("n", absl::StrCat("c", i), "eth0"));
+  }
+  // New files are fdatasync'ed; the spares they become, once settled, are
+  // refilled in place and share flushes.
+  const ResultCache::CommitStats stats = cache.Stats();
+  EXPECT_GE(stats.synced, 2u);
+  EXPECT_GE(stats.in_place, 4u);
+  EXPECT_GE(stats.shared_flushes, 1u);
+  EXPECT_LE(stats.shared_flushes, stats.in_place);
+
+  // What lands is the entry, whichever way it got there.
+  types::CacheFile full = Entry("n", "last", "eth0");
+  types::CacheFile first = full;
+  first.clear_result();
+  ASSERT_TRUE(cache.StartWrite(first).Wait().ok());
+  EXPECT_EQ(OnDisk(ReadFile(dir_ + "/results/n-last-eth0")),
+            types::EncodeCacheFile(first));
+  ASSERT_TRUE(cache.WriteBehind(full).ok());
+  EXPECT_EQ(OnDisk(testutil::ReadFileOnceItHas(dir_ + "/results/n-last-eth0",
+                                               "\"result\":")),
+            types::EncodeCacheFile(full));
+}
+
+TEST_F(ResultCacheTest, AnEntryRewrittenByAnotherToolIsNotRefilledInPlace) {
+  ASSERT_EQ(mkdir(dir_.c_str(), 0700), 0);
+  if (!InPlaceFileSystem(dir_)) {
+    GTEST_SKIP() << dir_ << " is not on ext2/3/4 or XFS: nothing is "
+                 << "refilled in place there";
+  }
+  ResultCache cache(dir_);
+  Cycle(cache, Entry("n", "warm", "eth0"));
+  // Another tool rewrites an entry in place, as libcni does (O_TRUNC, no
+  // fsync): its blocks may not be allocated on disk yet, so the spare it
+  // becomes must get an fdatasync of its own when it is refilled.
+  types::CacheFile full = Entry("n", "c", "eth0");
+  types::CacheFile first = full;
+  first.clear_result();
+  ASSERT_TRUE(cache.StartWrite(first).Wait().ok());
+  const std::string path = dir_ + "/results/n-c-eth0";
+  // Same size as ours, so only its identity tells: a later write time (file
+  // times move in clock ticks, a few ms).
+  std::string same_size = types::EncodeCacheFile(full);
+  same_size.resize(ResultCache::kPaddedSize, ' ');
+  absl::SleepFor(absl::Milliseconds(50));
+  WriteFile(path, same_size);
+  ASSERT_TRUE(cache.Remove("n", "c", "eth0").ok());
+  const ResultCache::CommitStats before = cache.Stats();
+  // Spares are refilled last-in first-out: this one gets that file.
+  ASSERT_TRUE(cache.StartWrite(first).Wait().ok());
+  const ResultCache::CommitStats after = cache.Stats();
+  EXPECT_EQ(after.synced, before.synced + 1);
+  EXPECT_EQ(after.in_place, before.in_place);
+  EXPECT_EQ(OnDisk(ReadFile(path)), types::EncodeCacheFile(first));
 }
 
 TEST_F(ResultCacheTest, ConcurrentAttachmentsStayConsistent) {
