@@ -18,6 +18,10 @@ PACKAGES=(
   libnl-3-dev
   libnl-route-3-dev
   libbenchmark-dev
+  # The static archives a fully static link needs besides those above
+  # (--config=static in .bazelrc): glog's unwinder and what it uses.
+  libunwind-dev
+  liblzma-dev
   # Real CNI plugins for integration tests and the demo (/usr/lib/cni).
   containernetworking-plugins
   # iptables for the portmap plugin in the integration suite (integration/).

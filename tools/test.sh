@@ -50,6 +50,24 @@ if [ "$status" -ne 0 ]; then
   failed=$((failed + 1))
 fi
 
+# The fully static link (--config=static, which bench/run.sh uses): the
+# bench drivers link (only the link differs from the default build above)
+# and run a few pod cycles. They create network namespaces: root only.
+echo "=== --config=static: bench drivers link and run a few pod cycles"
+if [ "$(id -u)" -ne 0 ]; then
+  echo "skipped: the drivers need root (network namespaces)"
+elif bazel build --config=static //bench:pod_churn //bench:floor &&
+  bin=$(bazel info --config=static bazel-bin 2>/dev/null)/bench &&
+  ! ldd "$bin/pod_churn" >/dev/null 2>&1 &&
+  "$bin/pod_churn" -n 20 -c 2 -warmup 2 &&
+  "$bin/floor" -n 20 -c 2 -warmup 2; then
+  passed=$((passed + 1))
+else
+  echo "FAILED: the statically linked bench drivers"
+  rc=1
+  failed=$((failed + 1))
+fi
+
 # Under CI: every fuzzer briefly (clang, ASan, UBSan; tools/fuzz.sh).
 if [ "${CI:-}" = "true" ] || [ "${OCICNI_SANITIZERS:-}" = "1" ]; then
   echo "=== tools/fuzz.sh ${OCICNI_FUZZ_SECONDS:-15} (every fuzzer)"
