@@ -203,7 +203,8 @@ absl::Status SetNonBlocking(const UniqueFd& fd) {
 // group) and reaped.
 class Child {
  public:
-  explicit Child(pid_t pid) : pid_(pid) {}
+  // Without `use_pidfd`, Watch never opens one.
+  Child(pid_t pid, bool use_pidfd) : pid_(pid), pidfd_failed_(!use_pidfd) {}
   ~Child() {
     if (!reaped_) {
       KillGroup(SIGKILL);
@@ -309,7 +310,7 @@ class Child {
 
   const pid_t pid_;
   UniqueFd pidfd_;
-  bool pidfd_failed_ = false;
+  bool pidfd_failed_;
   bool exited_ = false;
   bool reaped_ = false;
   bool status_known_ = false;
@@ -456,7 +457,7 @@ absl::StatusOr<ProcessOutput> PosixSpawner::Run(const SpawnRequest& request) {
   OCICNI_ASSIGN_OR_RETURN(
       pid_t pid, Spawn(request, options_, actions.get(), attr.get(), argv.get(),
                        envp.get(), deadline));
-  Child child(pid);
+  Child child(pid, options_.use_pidfd);
   child_in.reset();
   // Our copies of the stdout and stderr write ends stay open until the child
   // has exited, so the pipes cannot report EOF before that: the run waits

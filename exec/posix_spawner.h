@@ -58,6 +58,9 @@ class PosixSpawner final : public Spawner {
     // between them (doubled each time, at most one second).
     int busy_attempts = 6;
     absl::Duration busy_backoff = absl::Milliseconds(50);
+    // false: watch child exit without a pidfd, as on kernels that lack
+    // pidfd_open (lets tests cover that path).
+    bool use_pidfd = true;
   };
 
   PosixSpawner() : PosixSpawner(Options()) {}

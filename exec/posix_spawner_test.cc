@@ -499,5 +499,65 @@ TEST(PosixSpawnerTest, TextFileBusyGivesUpClearly) {
               testing::AllOf(HasSubstr("3 attempts"), HasSubstr("busy")));
 }
 
+// The same contract when child exit is watched without a pidfd (kernels
+// before 5.3): exit is polled on a tick and the pipes' EOF ends the run.
+PosixSpawner::Options WithoutPidfd() {
+  PosixSpawner::Options options;
+  options.use_pidfd = false;
+  return options;
+}
+
+TEST(PosixSpawnerWithoutPidfdTest, StdinToStdoutAndExitCode) {
+  PosixSpawner spawner(WithoutPidfd());
+  SpawnRequest request = Shell("cat; echo err >&2; exit 3");
+  request.stdin_data = "hello";
+  auto out = spawner.Run(request);
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(out->stdout_data, "hello");
+  EXPECT_EQ(out->stderr_data, "err\n");
+  EXPECT_EQ(out->exit_code, 3);
+  EXPECT_FALSE(out->pipes_left_open);
+}
+
+TEST(PosixSpawnerWithoutPidfdTest, BigStdinAndOutputs) {
+  std::string data(3 << 20, 'q');
+  SpawnRequest request;
+  request.path = "/bin/cat";
+  request.stdin_data = data;
+  auto out = PosixSpawner(WithoutPidfd()).Run(request);
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_TRUE(out->stdout_data == data);
+}
+
+TEST(PosixSpawnerWithoutPidfdTest, GrandchildHoldingStdoutAfterChildExit) {
+  SpawnRequest request = Shell("sleep 5 & echo ok");
+  absl::Time start = absl::Now();
+  auto out = PosixSpawner(WithoutPidfd()).Run(request);
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(out->stdout_data, "ok\n");
+  EXPECT_TRUE(out->pipes_left_open);
+  EXPECT_LT(absl::Now() - start, absl::Milliseconds(200) + kHangSlack);
+}
+
+TEST(PosixSpawnerWithoutPidfdTest, ChildClosingItsPipesEarlyIsWaitedFor) {
+  SpawnRequest request = Shell("echo result; exec >&- 2>&-; sleep 0.2; exit 3");
+  auto out = PosixSpawner(WithoutPidfd()).Run(request);
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(out->stdout_data, "result\n");
+  EXPECT_EQ(out->exit_code, 3);
+}
+
+TEST(PosixSpawnerWithoutPidfdTest, DeadlineKillsHungChild) {
+  for (const char* script : {"sleep 60", "exec >&- 2>&-; sleep 60"}) {
+    SpawnRequest request = Shell(script);
+    request.deadline = absl::Now() + absl::Milliseconds(300);
+    absl::Time start = absl::Now();
+    auto out = PosixSpawner(WithoutPidfd()).Run(request);
+    EXPECT_EQ(out.status().code(), absl::StatusCode::kDeadlineExceeded)
+        << script;
+    EXPECT_LT(absl::Now() - start, absl::Milliseconds(800) + kHangSlack);
+  }
+}
+
 }  // namespace
 }  // namespace ocicni::exec
