@@ -14,7 +14,7 @@
 // a non-zero exit means failure, described by the CNI error JSON on stdout,
 // else by the stderr text, else as "no error message".
 //
-//   auto invoker = std::make_unique<PluginInvoker>();  // posix_spawn inside
+//   auto invoker = std::make_unique<PluginInvoker>();  // PosixSpawner inside
 //   OCICNI_ASSIGN_OR_RETURN(std::string result, invoker->Invoke(request));
 //
 // Thread-safe; no locks; many Invokes may run in parallel.
