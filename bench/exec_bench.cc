@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -120,6 +121,38 @@ void BM_InvokeNoop(benchmark::State& state) {
   state.SetLabel(preresolved ? "path resolved once" : "lookup per call");
 }
 BENCHMARK(BM_InvokeNoop)->Arg(0)->Arg(1)->UseRealTime();
+
+// AnswerSpawner answers every Run at once with a result, recording nothing.
+class AnswerSpawner final : public Spawner {
+ public:
+  absl::StatusOr<ProcessOutput> Run(const SpawnRequest&) override {
+    ProcessOutput out;
+    out.exit_code = 0;
+    out.stdout_data = R"({"cniVersion":"1.1.0"})";
+    return out;
+  }
+};
+
+// The invoker's own work per call, without a process: AnswerSpawner answers
+// at once. Argument 0: the plugin is looked up by type in one dir; 1: its
+// path is given (no lookup); 2: looked up in two dirs, found in the second.
+void BM_InvokeWithoutProcess(benchmark::State& state) {
+  PluginInvoker invoker(std::make_unique<AnswerSpawner>(), {});
+  InvokeRequest request = Request();
+  if (state.range(0) == 1) request.plugin_path = testutil::NoopPluginPath();
+  if (state.range(0) == 2) {
+    request.plugin_dirs.insert(request.plugin_dirs.begin(), "/nonexistent");
+  }
+  for (auto _ : state) {
+    auto out = invoker.Invoke(request);
+    if (!out.ok()) {
+      state.SkipWithError(std::string(out.status().message()).c_str());
+      break;
+    }
+    benchmark::DoNotOptimize(out->data());
+  }
+}
+BENCHMARK(BM_InvokeWithoutProcess)->Arg(0)->Arg(1)->Arg(2);
 
 // PosixSpawner::Run alone, with the request the invoker would build.
 void BM_SpawnerRunNoop(benchmark::State& state) {

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "base/status_macros.h"
@@ -26,6 +27,10 @@ std::string VendorPluginDir(absl::string_view prefix, absl::string_view type) {
   return absl::StrCat(prefix, "/opt/", type, "/bin");
 }
 
+std::string PluginCandidate(absl::string_view dir, absl::string_view type) {
+  return absl::StrCat(dir, absl::EndsWith(dir, "/") ? "" : "/", type);
+}
+
 std::vector<std::string> PluginSearchPath(absl::string_view type,
                                           absl::Span<const std::string> dirs,
                                           const FindOptions& options) {
@@ -46,8 +51,7 @@ absl::StatusOr<std::string> FindPlugin(absl::string_view type,
   OCICNI_RETURN_IF_ERROR(types::ValidatePluginType(type));
   std::vector<std::string> search = PluginSearchPath(type, dirs, options);
   for (const std::string& dir : search) {
-    std::string candidate =
-        absl::StrCat(dir, dir.back() == '/' ? "" : "/", type);
+    std::string candidate = PluginCandidate(dir, type);
     if (IsExecutableFile(candidate)) return candidate;
   }
   if (search.empty()) {

@@ -48,7 +48,11 @@ std::vector<std::string> PluginSearchPath(absl::string_view type,
                                           absl::Span<const std::string> dirs,
                                           const FindOptions& options = {});
 
-// FindPlugin returns the path "<dir>/<type>" of the first dir in
+// PluginCandidate is the file FindPlugin checks for `type` in `dir`:
+// "<dir>/<type>" (no second '/' when `dir` ends with one).
+std::string PluginCandidate(absl::string_view dir, absl::string_view type);
+
+// FindPlugin returns the path PluginCandidate(dir, type) of the first dir in
 // PluginSearchPath(type, dirs, options) that holds a regular file named
 // `type` that the process may execute. Symlinks are followed.
 //

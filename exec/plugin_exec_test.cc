@@ -1,6 +1,7 @@
 // The whole exec/ path with real processes: PluginInvoker + PosixSpawner +
 // the fake plugins from //testing.
 #include <dirent.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -332,6 +333,94 @@ TEST_F(PluginExecTest, NoopPlugin) {
   auto info = GetVersionInfo(invoker, request);
   ASSERT_TRUE(info.ok()) << info.status();
   EXPECT_TRUE(types::SupportsVersion(*info, "1.1.0"));
+}
+
+// The memory of found binaries (see plugin_invoker.h) against real files:
+// whatever is installed, removed or replaced between calls, each call runs
+// what FindPlugin would find right before it. Each copy of the fake plugin
+// prints its own name, from the sidecar next to it.
+class PluginMemoryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto root = testutil::MakeTempDir("memory");
+    ASSERT_TRUE(root.ok()) << root.status();
+    a_ = *root + "/a";
+    b_ = *root + "/b";
+    ASSERT_EQ(mkdir(a_.c_str(), 0755), 0);
+    ASSERT_EQ(mkdir(b_.c_str(), 0755), 0);
+  }
+
+  // Install puts the fake plugin into `dir` as "fake", printing `name`.
+  void Install(const std::string& dir, const std::string& name) {
+    ASSERT_TRUE(
+        testutil::InstallPlugin(testutil::FakePluginPath(), dir, "fake").ok());
+    std::ofstream(dir + "/fake.fake.json")
+        << R"({"stdout":")" << name << R"("})";
+  }
+
+  // Ran is what the plugin printed, or the error.
+  std::string Ran() {
+    InvokeRequest request;
+    request.plugin_type = "fake";
+    request.plugin_dirs = {a_, b_};
+    request.stdin_data = R"({"cniVersion":"1.1.0","name":"n","type":"fake"})";
+    request.deadline = absl::Now() + absl::Seconds(30);
+    absl::StatusOr<std::string> out = invoker_.Invoke(request);
+    return out.ok() ? *out : out.status().ToString();
+  }
+
+  std::string a_, b_;
+  PluginInvoker invoker_;
+};
+
+TEST_F(PluginMemoryTest, BinaryRemoved) {
+  Install(a_, "A");
+  Install(b_, "B");
+  EXPECT_EQ(Ran(), "A");
+  EXPECT_EQ(Ran(), "A");
+  ASSERT_EQ(unlink((a_ + "/fake").c_str()), 0);
+  EXPECT_EQ(Ran(), "B");
+  ASSERT_EQ(unlink((b_ + "/fake").c_str()), 0);
+  EXPECT_THAT(Ran(), AllOf(HasSubstr("NOT_FOUND"), HasSubstr(a_ + ", " + b_)));
+  Install(b_, "B");
+  EXPECT_EQ(Ran(), "B");
+}
+
+TEST_F(PluginMemoryTest, BinaryAddedEarlierOnThePath) {
+  Install(b_, "B");
+  EXPECT_EQ(Ran(), "B");
+  EXPECT_EQ(Ran(), "B");
+  Install(a_, "A");
+  EXPECT_EQ(Ran(), "A");
+  // Something in a that FindPlugin skips leaves b's binary in charge.
+  ASSERT_EQ(unlink((a_ + "/fake").c_str()), 0);
+  ASSERT_EQ(mkdir((a_ + "/fake").c_str(), 0755), 0);
+  EXPECT_EQ(Ran(), "B");
+  EXPECT_EQ(Ran(), "B");
+}
+
+TEST_F(PluginMemoryTest, BinaryReplaced) {
+  Install(a_, "A");
+  Install(b_, "B");
+  EXPECT_EQ(Ran(), "A");
+  const std::string path = a_ + "/fake";
+  // In place, by another binary (renamed over it): the new one runs.
+  ASSERT_TRUE(
+      testutil::InstallPlugin(testutil::NoopPluginPath(), a_, "new").ok());
+  ASSERT_EQ(rename((a_ + "/new").c_str(), path.c_str()), 0);
+  EXPECT_THAT(Ran(), HasSubstr("10.88.0.2/16"));
+  // By a file nobody may execute: b's binary runs.
+  ASSERT_EQ(unlink(path.c_str()), 0);
+  std::ofstream(path) << "#!/bin/sh\necho plain\n";
+  ASSERT_EQ(chmod(path.c_str(), 0644), 0);
+  EXPECT_EQ(Ran(), "B");
+  // Executable again: it wins again.
+  ASSERT_EQ(chmod(path.c_str(), 0755), 0);
+  EXPECT_EQ(Ran(), "plain\n");
+  // By a directory: b's binary runs.
+  ASSERT_EQ(unlink(path.c_str()), 0);
+  ASSERT_EQ(mkdir(path.c_str(), 0755), 0);
+  EXPECT_EQ(Ran(), "B");
 }
 
 // 1000 calls that succeed, fail, time out, crash or flood, from 4 threads:

@@ -1,6 +1,7 @@
 #include "exec/plugin_invoker.h"
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -22,6 +23,8 @@ namespace {
 
 // Messages quote at most this much of a plugin's output.
 constexpr size_t kExcerpt = 2048;
+// At most this many (type, search path) pairs are remembered.
+constexpr size_t kMaxRemembered = 1024;
 
 constexpr absl::string_view kCniVariables[] = {
     "CNI_COMMAND", "CNI_CONTAINERID", "CNI_NETNS",
@@ -112,7 +115,61 @@ absl::Status FailureStatus(absl::string_view context,
                                          ") with no error message"));
 }
 
+// FoundKey is the memory's key for `type` on `search`: each part prefixed by
+// its length, so that no two pairs share a key.
+std::string FoundKey(absl::string_view type,
+                     const std::vector<std::string>& search) {
+  std::string key = absl::StrCat(type.size(), ":", type);
+  for (const std::string& dir : search) {
+    absl::StrAppend(&key, dir.size(), ":", dir);
+  }
+  return key;
+}
+
 }  // namespace
+
+std::shared_ptr<const PluginInvoker::Found> PluginInvoker::Remembered(
+    const std::string& key) {
+  std::shared_ptr<const Found> found;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = found_.find(key);
+    if (it == found_.end()) return nullptr;
+    found = it->second;
+  }
+  for (const std::string& candidate : found->earlier) {
+    struct stat st;
+    if (::stat(candidate.c_str(), &st) == 0) return nullptr;
+  }
+  return found;
+}
+
+absl::StatusOr<std::string> PluginInvoker::Find(
+    const InvokeRequest& request, const std::vector<std::string>& search,
+    const std::string& key) {
+  absl::StatusOr<std::string> path = FindPlugin(
+      request.plugin_type, request.plugin_dirs, request.find_options);
+  if (!path.ok()) {
+    {
+      absl::MutexLock lock(&mu_);
+      found_.erase(key);
+    }
+    return absl::Status(
+        path.status().code(),
+        absl::StrCat(Context(request), ": ", path.status().message()));
+  }
+  auto found = std::make_shared<Found>();
+  found->path = *path;
+  for (const std::string& dir : search) {
+    std::string candidate = PluginCandidate(dir, request.plugin_type);
+    if (candidate == *path) break;
+    found->earlier.push_back(std::move(candidate));
+  }
+  absl::MutexLock lock(&mu_);
+  if (found_.size() >= kMaxRemembered) found_.clear();
+  found_[key] = std::move(found);
+  return path;
+}
 
 PluginInvoker::PluginInvoker() : PluginInvoker(Options()) {}
 
@@ -126,18 +183,21 @@ PluginInvoker::PluginInvoker(std::unique_ptr<Spawner> spawner, Options options)
 
 absl::StatusOr<std::string> PluginInvoker::Invoke(
     const InvokeRequest& request) {
+  const std::vector<std::string> search = PluginSearchPath(
+      request.plugin_type, request.plugin_dirs, request.find_options);
   SpawnRequest spawn;
+  std::string key;
+  bool remembered = false;
   if (!request.plugin_path.empty()) {
     spawn.path = request.plugin_path;
   } else {
-    absl::StatusOr<std::string> path = FindPlugin(
-        request.plugin_type, request.plugin_dirs, request.find_options);
-    if (!path.ok()) {
-      return absl::Status(
-          path.status().code(),
-          absl::StrCat(Context(request), ": ", path.status().message()));
+    key = FoundKey(request.plugin_type, search);
+    if (std::shared_ptr<const Found> found = Remembered(key)) {
+      spawn.path = found->path;
+      remembered = true;
+    } else {
+      OCICNI_ASSIGN_OR_RETURN(spawn.path, Find(request, search, key));
     }
-    spawn.path = *std::move(path);
   }
   spawn.argv = {spawn.path};
   spawn.shared_env = base_env_;
@@ -151,11 +211,7 @@ absl::StatusOr<std::string> PluginInvoker::Invoke(
   if (request.cni_path.has_value()) {
     spawn.env.push_back(absl::StrCat("CNI_PATH=", *request.cni_path));
   } else {
-    spawn.env.push_back(absl::StrCat(
-        "CNI_PATH=",
-        absl::StrJoin(PluginSearchPath(request.plugin_type, request.plugin_dirs,
-                                       request.find_options),
-                      ":")));
+    spawn.env.push_back(absl::StrCat("CNI_PATH=", absl::StrJoin(search, ":")));
   }
   spawn.stdin_data = request.stdin_data;
   spawn.deadline = request.deadline;
@@ -163,6 +219,16 @@ absl::StatusOr<std::string> PluginInvoker::Invoke(
   spawn.stderr_cap = options_.stderr_cap;
 
   absl::StatusOr<ProcessOutput> out = spawner_->Run(spawn);
+  if (remembered && !out.ok() && IsExecFailure(out.status())) {
+    // The remembered binary did not run: look again, as without the memory,
+    // and run what is found if it is another binary.
+    OCICNI_ASSIGN_OR_RETURN(std::string path, Find(request, search, key));
+    if (path != spawn.path) {
+      spawn.path = std::move(path);
+      spawn.argv = {spawn.path};
+      out = spawner_->Run(spawn);
+    }
+  }
   if (!out.ok()) {
     return absl::Status(
         out.status().code(),

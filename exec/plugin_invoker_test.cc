@@ -4,6 +4,8 @@
 #include "exec/plugin_invoker.h"
 
 #include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <memory>
 #include <string>
@@ -31,6 +33,7 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
+using ::testing::SizeIs;
 using ::testing::StartsWith;
 
 std::vector<std::string> CniEntries(const std::vector<std::string>& env) {
@@ -229,6 +232,65 @@ TEST_F(PluginInvokerTest, ErrorMessagesAreBounded) {
   Make(FakeSpawner::Exited(1, huge, huge));
   out = invoker_->Invoke(Request(Command::kAdd));
   EXPECT_LT(out.status().message().size(), 16u << 10);
+}
+
+// Which binary was run is remembered; a remembered one that fails at exec
+// is looked up again and the other binary found runs, once. Any other
+// failure (the plugin may have run) is never retried.
+TEST(PluginInvokerMemoryTest, OnlyExecFailuresOfRememberedBinariesRetry) {
+  auto root = testutil::MakeTempDir("memory");
+  ASSERT_TRUE(root.ok()) << root.status();
+  const std::string a = *root + "/a", b = *root + "/b";
+  ASSERT_EQ(mkdir(a.c_str(), 0755), 0);
+  ASSERT_EQ(mkdir(b.c_str(), 0755), 0);
+  ASSERT_TRUE(testutil::InstallPlugin(testutil::FakePluginPath(), a, "p").ok());
+  ASSERT_TRUE(testutil::InstallPlugin(testutil::FakePluginPath(), b, "p").ok());
+
+  absl::Status a_fails = absl::OkStatus();
+  auto spawner = std::make_unique<FakeSpawner>(
+      [&](const SpawnRequest& request) -> absl::StatusOr<ProcessOutput> {
+        if (request.path == a + "/p" && !a_fails.ok()) return a_fails;
+        return FakeSpawner::Exited(0, request.path);
+      });
+  FakeSpawner* fake = spawner.get();
+  PluginInvoker invoker(std::move(spawner), {});
+  InvokeRequest request;
+  request.plugin_type = "p";
+  request.plugin_dirs = {a, b};
+  EXPECT_EQ(*invoker.Invoke(request), a + "/p");
+
+  // a/p is gone, but the spawner says so only as a deadline: no retry.
+  ASSERT_EQ(unlink((a + "/p").c_str()), 0);
+  a_fails = absl::DeadlineExceededError("still running at the deadline");
+  EXPECT_EQ(invoker.Invoke(request).status().code(),
+            absl::StatusCode::kDeadlineExceeded);
+  EXPECT_THAT(fake->requests(), SizeIs(2));
+
+  // As an exec failure: looked up again, b/p runs.
+  a_fails = MarkExecFailure(absl::NotFoundError("exec: no such file"));
+  EXPECT_EQ(*invoker.Invoke(request), b + "/p");
+  std::vector<SpawnRequest> requests = fake->requests();
+  ASSERT_THAT(requests, SizeIs(4));
+  EXPECT_EQ(requests[2].path, a + "/p");
+  EXPECT_EQ(requests[3].path, b + "/p");
+  EXPECT_THAT(requests[3].argv, ElementsAre(b + "/p"));
+  EXPECT_EQ(Environment(requests[3]), Environment(requests[2]));
+  // And b/p is what is remembered now.
+  EXPECT_EQ(*invoker.Invoke(request), b + "/p");
+  EXPECT_THAT(fake->requests(), SizeIs(5));
+
+  // An exec failure of a binary the lookup finds again is the call's error.
+  request.plugin_dirs = {b};
+  EXPECT_EQ(*invoker.Invoke(request), b + "/p");
+  ASSERT_TRUE(testutil::InstallPlugin(testutil::FakePluginPath(), a, "p").ok());
+  request.plugin_dirs = {a};
+  a_fails = absl::OkStatus();
+  EXPECT_EQ(*invoker.Invoke(request), a + "/p");
+  a_fails = MarkExecFailure(absl::NotFoundError("exec: no such file"));
+  auto out = invoker.Invoke(request);
+  EXPECT_EQ(out.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(out.status().message(), HasSubstr("no such file"));
+  EXPECT_THAT(fake->requests(), SizeIs(8));
 }
 
 TEST(GetVersionInfoTest, SendsProbeAndDecodes) {

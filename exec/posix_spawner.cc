@@ -3,8 +3,9 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -13,6 +14,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -111,38 +113,228 @@ class CStrings {
   std::vector<char*> ptrs_;
 };
 
-// FileActions and SpawnAttr own the posix_spawn helper objects.
-class FileActions {
- public:
-  FileActions() { ok_ = ::posix_spawn_file_actions_init(&actions_) == 0; }
-  ~FileActions() {
-    if (ok_) ::posix_spawn_file_actions_destroy(&actions_);
-  }
-  FileActions(const FileActions&) = delete;
-  FileActions& operator=(const FileActions&) = delete;
-  bool ok() const { return ok_; }
-  posix_spawn_file_actions_t* get() { return &actions_; }
+// The code between clone and exec: ChildMain runs in the child, which shares
+// our memory and runs on a stack of its own (ChildStack) while the calling
+// thread is suspended (CLONE_VFORK) until the child has exec'd or exited. It
+// must be async-signal-safe: no allocation, no locks, no logging, nothing
+// that may be interposed (sanitizers intercept libc calls), so it makes raw
+// system calls only, like glibc's own posix_spawn child.
 
- private:
-  posix_spawn_file_actions_t actions_;
-  bool ok_ = false;
+// Signals as the kernel numbers them: 1 .. kSignalLimit - 1.
+constexpr int kSignalLimit = 65;
+// glibc keeps SIGCANCEL (32) and SIGSETXID (33) for itself; its posix_spawn
+// leaves them ignored in the child, and so do we.
+constexpr int kGlibcCancelSignal = 32;
+constexpr int kGlibcSetxidSignal = 33;
+// The kernel's sigset_t is 64 bits; rt_sigprocmask and rt_sigaction take its
+// size.
+constexpr size_t kKernelSigsetBytes = sizeof(uint64_t);
+
+#if defined(__mips__) || defined(__alpha__) || defined(__sparc__)
+#error "KernelSigaction below assumes the handler-first struct sigaction"
+#endif
+// KernelSigaction is the kernel's struct sigaction where the handler comes
+// first. Only the handler is ever read; what is written is SIG_DFL or
+// SIG_IGN with no flags, no restorer and an empty mask, so all-zero fields
+// are right whether or not the architecture has a restorer field.
+struct KernelSigaction {
+  void (*handler)(int);
+  unsigned long flags;
+  void (*restorer)();
+  uint64_t mask;
 };
 
-class SpawnAttr {
- public:
-  SpawnAttr() { ok_ = ::posix_spawnattr_init(&attr_) == 0; }
-  ~SpawnAttr() {
-    if (ok_) ::posix_spawnattr_destroy(&attr_);
+// ChildArgs is what the child needs, all prepared before the clone.
+struct ChildArgs {
+  const char* path;
+  char* const* argv;
+  char* const* envp;
+  // The descriptors that become the child's 0, 1 and 2.
+  int stdio[3];
+  // Signals (bit sig - 1) the child resets to SIG_DFL even when ignored.
+  uint64_t default_signals;
+  // Set by the child to the errno of a step that failed before exec; the
+  // parent reads it once clone has returned (the child has exited by then).
+  int err;
+};
+
+#define OCICNI_NO_SANITIZE __attribute__((no_sanitize("address", "undefined")))
+
+OCICNI_NO_SANITIZE long Sys(long nr, long a = 0, long b = 0, long c = 0,
+                            long d = 0) {
+  return ::syscall(nr, a, b, c, d);
+}
+
+// CloseFromFallback closes every descriptor from `lowest` up, listing them
+// in /proc/self/fd, for kernels without close_range (before 5.9). Returns 0
+// or an errno.
+OCICNI_NO_SANITIZE int CloseFromFallback(int lowest) {
+  int dir = static_cast<int>(Sys(SYS_openat, AT_FDCWD,
+                                 reinterpret_cast<long>("/proc/self/fd"),
+                                 O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir < 0) return errno;
+  alignas(8) char buf[1024];
+  for (;;) {
+    long n = Sys(SYS_getdents64, dir, reinterpret_cast<long>(buf), sizeof(buf));
+    if (n < 0) return errno;
+    if (n == 0) break;
+    bool closed = false;
+    for (long off = 0; off < n;) {
+      // struct linux_dirent64: ino (8), off (8), reclen (2), type (1), name.
+      unsigned short reclen;
+      __builtin_memcpy(&reclen, buf + off + 16, sizeof(reclen));
+      const char* name = buf + off + 19;
+      off += reclen;
+      if (name[0] < '0' || name[0] > '9') continue;
+      int fd = 0;
+      for (const char* c = name; *c >= '0' && *c <= '9'; ++c) {
+        fd = fd * 10 + (*c - '0');
+      }
+      if (fd >= lowest && fd != dir) {
+        Sys(SYS_close, fd);
+        closed = true;
+      }
+    }
+    // Closing changed the directory: list it again from the start.
+    if (closed && Sys(SYS_lseek, dir, 0, SEEK_SET) < 0) return errno;
   }
-  SpawnAttr(const SpawnAttr&) = delete;
-  SpawnAttr& operator=(const SpawnAttr&) = delete;
-  bool ok() const { return ok_; }
-  posix_spawnattr_t* get() { return &attr_; }
+  Sys(SYS_close, dir);
+  return 0;
+}
+
+// ChildMain sets the child up and execs the program. On failure it stores
+// the errno in `err` and exits with 127, like glibc's posix_spawn child.
+OCICNI_NO_SANITIZE int ChildMain(void* arg) {
+  ChildArgs* args = static_cast<ChildArgs*>(arg);
+  // Every signal arrives blocked (the parent blocked all around the clone).
+  // A handler of the parent must not run here, in its memory: reset every
+  // caught signal to SIG_DFL, and the listed ones even when ignored.
+  for (int sig = 1; sig < kSignalLimit; ++sig) {
+    KernelSigaction action = {};
+    if ((args->default_signals >> (sig - 1)) & 1) {
+      action.handler = SIG_DFL;
+    } else if (sig == kGlibcCancelSignal || sig == kGlibcSetxidSignal) {
+      action.handler = SIG_IGN;
+    } else {
+      if (Sys(SYS_rt_sigaction, sig, 0, reinterpret_cast<long>(&action),
+              kKernelSigsetBytes) != 0 ||
+          action.handler == SIG_DFL || action.handler == SIG_IGN) {
+        continue;
+      }
+      action = {};
+      action.handler = SIG_DFL;
+    }
+    Sys(SYS_rt_sigaction, sig, reinterpret_cast<long>(&action), 0,
+        kKernelSigsetBytes);
+  }
+  int err = 0;
+  if (Sys(SYS_setpgid, 0, 0) != 0) err = errno;
+  for (int target = 0; err == 0 && target < 3; ++target) {
+    const int fd = args->stdio[target];
+    // dup3 refuses fd == target; then only FD_CLOEXEC has to go.
+    long rc = fd == target ? Sys(SYS_fcntl, fd, F_SETFD, 0)
+                           : Sys(SYS_dup3, fd, target, 0);
+    if (rc < 0) err = errno;
+  }
+  if (err == 0) {
+#ifdef SYS_close_range
+    if (Sys(SYS_close_range, STDERR_FILENO + 1, ~0U, 0) != 0) {
+      err = CloseFromFallback(STDERR_FILENO + 1);
+    }
+#else
+    err = CloseFromFallback(STDERR_FILENO + 1);
+#endif
+  }
+  if (err == 0) {
+    const uint64_t empty = 0;
+    Sys(SYS_rt_sigprocmask, SIG_SETMASK, reinterpret_cast<long>(&empty), 0,
+        kKernelSigsetBytes);
+    Sys(SYS_execve, reinterpret_cast<long>(args->path),
+        reinterpret_cast<long>(args->argv), reinterpret_cast<long>(args->envp));
+    err = errno;
+  }
+  args->err = err;
+  Sys(SYS_exit_group, 127);
+  return 127;
+}
+
+#undef OCICNI_NO_SANITIZE
+
+// ChildStack is the stack children run on between clone and exec: one per
+// thread, mapped at the thread's first spawn and unmapped when it exits.
+// The thread is suspended while its child uses the stack, so one is enough,
+// and no spawn maps or unmaps memory (an munmap in a multi-threaded process
+// costs a TLB shootdown on the other CPUs, which is why glibc's posix_spawn,
+// mapping a fresh stack each time, is not used).
+class ChildStack {
+ public:
+  // The child needs about a page; a guard page sits below.
+  static constexpr size_t kSize = 64 << 10;
+
+  ChildStack() = default;
+  ~ChildStack() {
+    if (base_ != nullptr) ::munmap(base_, mapped_);
+  }
+  ChildStack(const ChildStack&) = delete;
+  ChildStack& operator=(const ChildStack&) = delete;
+
+  // Top is the stack's initial stack pointer; nullptr (with errno) when it
+  // cannot be mapped.
+  void* Top() {
+    if (base_ == nullptr) {
+      const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+      void* base = ::mmap(nullptr, kSize + page, PROT_READ | PROT_WRITE,
+                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+      if (base == MAP_FAILED) return nullptr;
+      if (::mprotect(base, page, PROT_NONE) != 0) {
+        int err = errno;
+        ::munmap(base, kSize + page);
+        errno = err;
+        return nullptr;
+      }
+      base_ = base;
+      mapped_ = kSize + page;
+    }
+    return static_cast<char*>(base_) + mapped_;
+  }
 
  private:
-  posix_spawnattr_t attr_;
-  bool ok_ = false;
+  void* base_ = nullptr;
+  size_t mapped_ = 0;
 };
+
+// CloneChild starts one child with `args`: the parent blocks every signal
+// (glibc's internal ones too) across the clone, as glibc does, so that none
+// is handled in the child before it has reset the dispositions. Returns
+// the pid, or -1 with the errno of clone or of the child's setup or exec in
+// `*err` (a child that failed is reaped).
+pid_t CloneChild(ChildArgs& args, int* err) {
+  thread_local ChildStack stack;
+  void* top = stack.Top();
+  if (top == nullptr) {
+    *err = errno;
+    return -1;
+  }
+  const uint64_t all = ~uint64_t{0};
+  uint64_t old = 0;
+  ::syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, kKernelSigsetBytes);
+  args.err = 0;
+  pid_t pid = ::clone(ChildMain, top, CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
+  int clone_err = errno;
+  ::syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, nullptr,
+            kKernelSigsetBytes);
+  if (pid < 0) {
+    *err = clone_err;
+    return -1;
+  }
+  if (args.err != 0) {
+    *err = args.err;
+    // ECHILD when SIGCHLD is ignored: the kernel reaped it already.
+    RetryOnEintr([&] { return ::waitpid(pid, nullptr, 0); });
+    return -1;
+  }
+  return pid;
+}
 
 // ScopedSigpipeBlock keeps SIGPIPE from killing the process when the child
 // closes its stdin before reading all of it: SIGPIPE is blocked on this
@@ -203,7 +395,8 @@ absl::Status SetNonBlocking(const UniqueFd& fd) {
 // group) and reaped.
 class Child {
  public:
-  explicit Child(pid_t pid) : pid_(pid) {}
+  // Without `use_pidfd`, Watch never opens one.
+  Child(pid_t pid, bool use_pidfd) : pid_(pid), pidfd_failed_(!use_pidfd) {}
   ~Child() {
     if (!reaped_) {
       KillGroup(SIGKILL);
@@ -309,32 +502,32 @@ class Child {
 
   const pid_t pid_;
   UniqueFd pidfd_;
-  bool pidfd_failed_ = false;
+  bool pidfd_failed_;
   bool exited_ = false;
   bool reaped_ = false;
   bool status_known_ = false;
   int status_ = 0;
 };
 
-// Spawn starts the program, retrying while exec reports ETXTBSY.
+// Spawn starts the program, retrying while exec reports ETXTBSY. Exec
+// failures are marked (MarkExecFailure): the program did not run.
 absl::StatusOr<pid_t> Spawn(const SpawnRequest& request,
                             const PosixSpawner::Options& options,
-                            posix_spawn_file_actions_t* actions,
-                            posix_spawnattr_t* attr, char* const* argv,
-                            char* const* envp, absl::Duration deadline) {
+                            ChildArgs& args, absl::Duration deadline) {
   absl::Duration backoff = options.busy_backoff;
   const int attempts = std::max(1, options.busy_attempts);
   for (int attempt = 1;; ++attempt) {
-    pid_t pid = -1;
-    int rc =
-        ::posix_spawn(&pid, request.path.c_str(), actions, attr, argv, envp);
-    if (rc == 0) return pid;
+    int rc = 0;
+    pid_t pid = CloneChild(args, &rc);
+    if (pid > 0) return pid;
     if (rc != ETXTBSY) {
-      return ErrnoToStatus(rc, absl::StrCat("exec ", request.path));
+      return MarkExecFailure(
+          ErrnoToStatus(rc, absl::StrCat("exec ", request.path)));
     }
     if (attempt >= attempts) {
-      return ErrnoToStatus(rc, absl::StrCat("exec ", request.path, " (",
-                                            attempts, " attempts)"));
+      return MarkExecFailure(ErrnoToStatus(
+          rc, absl::StrCat("exec ", request.path, " (", attempts,
+                           " attempts)")));
     }
     absl::Duration left = deadline - MonoNow();
     if (left <= backoff) {
@@ -415,48 +608,24 @@ absl::StatusOr<ProcessOutput> PosixSpawner::Run(const SpawnRequest& request) {
     OCICNI_RETURN_IF_ERROR(SetNonBlocking(stdin_fd));
   }
 
-  FileActions actions;
-  SpawnAttr attr;
-  if (!actions.ok() || !attr.ok()) {
-    return absl::ResourceExhaustedError("posix_spawn: cannot set up");
-  }
-  bool setup_ok = ::posix_spawn_file_actions_adddup2(
-                      actions.get(), child_in.get(), STDIN_FILENO) == 0 &&
-                  ::posix_spawn_file_actions_adddup2(
-                      actions.get(), child_out.get(), STDOUT_FILENO) == 0 &&
-                  ::posix_spawn_file_actions_adddup2(
-                      actions.get(), child_err.get(), STDERR_FILENO) == 0;
-#if defined(__GLIBC__) && \
-    (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
-  setup_ok = setup_ok && ::posix_spawn_file_actions_addclosefrom_np(
-                             actions.get(), STDERR_FILENO + 1) == 0;
-#endif
-  sigset_t empty_mask;
-  sigemptyset(&empty_mask);
-  sigset_t default_signals;
-  sigemptyset(&default_signals);
+  ChildArgs args = {};
+  args.path = request.path.c_str();
+  args.argv = argv.get();
+  args.envp = envp.get();
+  args.stdio[STDIN_FILENO] = child_in.get();
+  args.stdio[STDOUT_FILENO] = child_out.get();
+  args.stdio[STDERR_FILENO] = child_err.get();
   for (int sig : {SIGPIPE, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGCHLD, SIGUSR1,
                   SIGUSR2, SIGALRM, SIGTSTP, SIGTTIN, SIGTTOU, SIGXFSZ}) {
-    sigaddset(&default_signals, sig);
-  }
-  setup_ok = setup_ok &&
-             ::posix_spawnattr_setflags(
-                 attr.get(), POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                 POSIX_SPAWN_SETSIGDEF) == 0 &&
-             ::posix_spawnattr_setpgroup(attr.get(), 0) == 0 &&
-             ::posix_spawnattr_setsigmask(attr.get(), &empty_mask) == 0 &&
-             ::posix_spawnattr_setsigdefault(attr.get(), &default_signals) == 0;
-  if (!setup_ok) {
-    return absl::InternalError("posix_spawn: cannot set up file actions");
+    args.default_signals |= uint64_t{1} << (sig - 1);
   }
 
   // Only writes after the spawn can meet a closed read end.
   std::optional<ScopedSigpipeBlock> sigpipe;
   if (stdin_fd.valid()) sigpipe.emplace();
   OCICNI_ASSIGN_OR_RETURN(
-      pid_t pid, Spawn(request, options_, actions.get(), attr.get(), argv.get(),
-                       envp.get(), deadline));
-  Child child(pid);
+      pid_t pid, Spawn(request, options_, args, deadline));
+  Child child(pid, options_.use_pidfd);
   child_in.reset();
   // Our copies of the stdout and stderr write ends stay open until the child
   // has exited, so the pipes cannot report EOF before that: the run waits

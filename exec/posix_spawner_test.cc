@@ -7,8 +7,10 @@
 #include <limits.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -404,7 +406,12 @@ TEST(PosixSpawnerTest, ExecFailures) {
   PosixSpawner spawner;
   SpawnRequest request;
   request.path = "/nonexistent/plugin";
-  EXPECT_EQ(spawner.Run(request).status().code(), absl::StatusCode::kNotFound);
+  absl::Status status = spawner.Run(request).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(IsExecFailure(status)) << status;
+  // The child that failed to exec was reaped.
+  EXPECT_EQ(waitpid(-1, nullptr, WNOHANG), -1);
+  EXPECT_EQ(errno, ECHILD);
 
   auto dir = testutil::MakeTempDir("noexec");
   ASSERT_TRUE(dir.ok());
@@ -412,9 +419,24 @@ TEST(PosixSpawnerTest, ExecFailures) {
   std::ofstream(request.path) << "#!/bin/sh\n";
   chmod(request.path.c_str(), 0644);
   if (geteuid() != 0) {
-    EXPECT_EQ(spawner.Run(request).status().code(),
-              absl::StatusCode::kPermissionDenied);
+    status = spawner.Run(request).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kPermissionDenied);
+    EXPECT_TRUE(IsExecFailure(status)) << status;
   }
+  // A directory cannot be executed, root or not.
+  request.path = *dir;
+  status = spawner.Run(request).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(IsExecFailure(status)) << status;
+  // Nor a file that is neither ELF nor a script.
+  request.path = *dir + "/garbage";
+  std::ofstream(request.path) << "garbage\n";
+  chmod(request.path.c_str(), 0755);
+  status = spawner.Run(request).status();
+  EXPECT_FALSE(status.ok());
+  EXPECT_TRUE(IsExecFailure(status)) << status;
+  EXPECT_THAT(status.message(), HasSubstr("exec " + request.path));
+
   request.path = "";
   EXPECT_EQ(spawner.Run(request).status().code(),
             absl::StatusCode::kInvalidArgument);
@@ -422,6 +444,40 @@ TEST(PosixSpawnerTest, ExecFailures) {
   request.env = {std::string("A=\0B", 4)};
   EXPECT_EQ(spawner.Run(request).status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+TEST(PosixSpawnerTest, DeadlineIsNoExecFailure) {
+  PosixSpawner::Options options;
+  options.kill_grace = absl::Milliseconds(50);
+  SpawnRequest request = Shell("sleep 30");
+  request.deadline = absl::Now() + absl::Milliseconds(100);
+  absl::Status status = PosixSpawner(options).Run(request).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_FALSE(IsExecFailure(status));
+}
+
+TEST(PosixSpawnerTest, ThreadsSpawnInParallel) {
+  // Each thread's children run on that thread's own stack until exec;
+  // threads that come and go map and unmap theirs.
+  PosixSpawner spawner;
+  std::vector<std::thread> threads;
+  std::atomic<int> good{0};
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&spawner, &good, t] {
+      for (int i = 0; i < 10; ++i) {
+        SpawnRequest request = Shell(absl::StrCat("cat; echo ", t, "-", i));
+        request.stdin_data = absl::StrCat("in", t, "-", i, ":");
+        auto out = spawner.Run(request);
+        if (out.ok() && out->exit_code == 0 &&
+            out->stdout_data == absl::StrCat("in", t, "-", i, ":", t, "-", i,
+                                             "\n")) {
+          ++good;
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(good.load(), 80);
 }
 
 // Copies `source` to `path` and returns the descriptor still open for
@@ -497,6 +553,66 @@ TEST(PosixSpawnerTest, TextFileBusyGivesUpClearly) {
   EXPECT_EQ(out.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(out.status().message(),
               testing::AllOf(HasSubstr("3 attempts"), HasSubstr("busy")));
+}
+
+// The same contract when child exit is watched without a pidfd (kernels
+// before 5.3): exit is polled on a tick and the pipes' EOF ends the run.
+PosixSpawner::Options WithoutPidfd() {
+  PosixSpawner::Options options;
+  options.use_pidfd = false;
+  return options;
+}
+
+TEST(PosixSpawnerWithoutPidfdTest, StdinToStdoutAndExitCode) {
+  PosixSpawner spawner(WithoutPidfd());
+  SpawnRequest request = Shell("cat; echo err >&2; exit 3");
+  request.stdin_data = "hello";
+  auto out = spawner.Run(request);
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(out->stdout_data, "hello");
+  EXPECT_EQ(out->stderr_data, "err\n");
+  EXPECT_EQ(out->exit_code, 3);
+  EXPECT_FALSE(out->pipes_left_open);
+}
+
+TEST(PosixSpawnerWithoutPidfdTest, BigStdinAndOutputs) {
+  std::string data(3 << 20, 'q');
+  SpawnRequest request;
+  request.path = "/bin/cat";
+  request.stdin_data = data;
+  auto out = PosixSpawner(WithoutPidfd()).Run(request);
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_TRUE(out->stdout_data == data);
+}
+
+TEST(PosixSpawnerWithoutPidfdTest, GrandchildHoldingStdoutAfterChildExit) {
+  SpawnRequest request = Shell("sleep 5 & echo ok");
+  absl::Time start = absl::Now();
+  auto out = PosixSpawner(WithoutPidfd()).Run(request);
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(out->stdout_data, "ok\n");
+  EXPECT_TRUE(out->pipes_left_open);
+  EXPECT_LT(absl::Now() - start, absl::Milliseconds(200) + kHangSlack);
+}
+
+TEST(PosixSpawnerWithoutPidfdTest, ChildClosingItsPipesEarlyIsWaitedFor) {
+  SpawnRequest request = Shell("echo result; exec >&- 2>&-; sleep 0.2; exit 3");
+  auto out = PosixSpawner(WithoutPidfd()).Run(request);
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(out->stdout_data, "result\n");
+  EXPECT_EQ(out->exit_code, 3);
+}
+
+TEST(PosixSpawnerWithoutPidfdTest, DeadlineKillsHungChild) {
+  for (const char* script : {"sleep 60", "exec >&- 2>&-; sleep 60"}) {
+    SpawnRequest request = Shell(script);
+    request.deadline = absl::Now() + absl::Milliseconds(300);
+    absl::Time start = absl::Now();
+    auto out = PosixSpawner(WithoutPidfd()).Run(request);
+    EXPECT_EQ(out.status().code(), absl::StatusCode::kDeadlineExceeded)
+        << script;
+    EXPECT_LT(absl::Now() - start, absl::Milliseconds(800) + kHangSlack);
+  }
 }
 
 }  // namespace

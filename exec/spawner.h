@@ -21,7 +21,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/cord.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace ocicni::exec {
@@ -92,13 +95,31 @@ class Spawner {
   // dies by a signal is a successful Run (see ProcessOutput); errors are:
   //   kInvalidArgument    malformed request (empty path, NUL in a string)
   //   kNotFound, kPermissionDenied, ...  the program could not be executed
-  //                       (errno mapped by ErrnoToStatus)
-  //   kUnavailable        still ETXTBSY after the bounded retries
+  //                       (errno mapped by ErrnoToStatus); IsExecFailure
+  //   kUnavailable        still ETXTBSY after the bounded retries;
+  //                       IsExecFailure
   //   kDeadlineExceeded   the deadline passed; the child was killed
   //   kResourceExhausted  stdout exceeded the cap; the child was killed
   // Blocks until the child is reaped (at most about deadline + kill grace).
   virtual absl::StatusOr<ProcessOutput> Run(const SpawnRequest& request) = 0;
 };
+
+// The payload that marks a Run error as an exec failure.
+inline constexpr absl::string_view kExecFailurePayloadUrl =
+    "type.ocicni.dev/exec.ExecFailure";
+
+// MarkExecFailure marks `status`, an error of Run, as meaning that the
+// program could not be executed: it never ran, so running it again (or
+// another binary in its place) has no effect to undo.
+inline absl::Status MarkExecFailure(absl::Status status) {
+  status.SetPayload(kExecFailurePayloadUrl, absl::Cord());
+  return status;
+}
+
+// IsExecFailure reports whether `status` was marked by MarkExecFailure.
+inline bool IsExecFailure(const absl::Status& status) {
+  return status.GetPayload(kExecFailurePayloadUrl).has_value();
+}
 
 }  // namespace ocicni::exec
 
