@@ -65,8 +65,9 @@ SpawnRequest Fake(const std::string& sidecar, const std::string& config) {
   return request;
 }
 
-TEST(PosixSpawnerTest, StdinToStdout) {
-  PosixSpawner spawner;
+// ExpectStdinToStdout runs a child that copies stdin to stdout, writes to
+// stderr and exits 3, and checks all of that came back.
+void ExpectStdinToStdout(PosixSpawner& spawner) {
   SpawnRequest request = Shell("cat; echo err >&2; exit 3");
   request.stdin_data = "hello";
   auto out = spawner.Run(request);
@@ -76,6 +77,11 @@ TEST(PosixSpawnerTest, StdinToStdout) {
   EXPECT_TRUE(out->exited());
   EXPECT_EQ(out->exit_code, 3);
   EXPECT_FALSE(out->pipes_left_open);
+}
+
+TEST(PosixSpawnerTest, StdinToStdout) {
+  PosixSpawner spawner;
+  ExpectStdinToStdout(spawner);
 }
 
 TEST(PosixSpawnerTest, EnvironmentAndArgvExactly) {
@@ -469,8 +475,8 @@ TEST(PosixSpawnerTest, ThreadsSpawnInParallel) {
         request.stdin_data = absl::StrCat("in", t, "-", i, ":");
         auto out = spawner.Run(request);
         if (out.ok() && out->exit_code == 0 &&
-            out->stdout_data == absl::StrCat("in", t, "-", i, ":", t, "-", i,
-                                             "\n")) {
+            out->stdout_data ==
+                absl::StrCat("in", t, "-", i, ":", t, "-", i, "\n")) {
           ++good;
         }
       }
@@ -565,14 +571,7 @@ PosixSpawner::Options WithoutPidfd() {
 
 TEST(PosixSpawnerWithoutPidfdTest, StdinToStdoutAndExitCode) {
   PosixSpawner spawner(WithoutPidfd());
-  SpawnRequest request = Shell("cat; echo err >&2; exit 3");
-  request.stdin_data = "hello";
-  auto out = spawner.Run(request);
-  ASSERT_TRUE(out.ok()) << out.status();
-  EXPECT_EQ(out->stdout_data, "hello");
-  EXPECT_EQ(out->stderr_data, "err\n");
-  EXPECT_EQ(out->exit_code, 3);
-  EXPECT_FALSE(out->pipes_left_open);
+  ExpectStdinToStdout(spawner);
 }
 
 TEST(PosixSpawnerWithoutPidfdTest, BigStdinAndOutputs) {
