@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <optional>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -878,11 +880,20 @@ std::string WriteMessage(const google::protobuf::Message& message) {
 
 absl::Status ParseMessageInto(absl::string_view json, absl::string_view what,
                               google::protobuf::Message* message) {
+  std::optional<Struct> object;
+  return ParseMessageInto(json, what, message, &object);
+}
+
+absl::Status ParseMessageInto(absl::string_view json, absl::string_view what,
+                              google::protobuf::Message* message,
+                              std::optional<Struct>* object) {
+  object->reset();
   message->Clear();
   Value value;
   if (FastParser(json).ParseDocument(&value) &&
       value.kind_case() == Value::kStructValue &&
       FastStructToMessage(value.struct_value(), 1, message)) {
+    object->emplace(std::move(*value.mutable_struct_value()));
     return absl::OkStatus();
   }
   message->Clear();
@@ -902,8 +913,15 @@ absl::Status ValueToMessage(const Value& value, absl::string_view what,
 
 absl::Status ValueToMessage(const Struct& object, absl::string_view what,
                             google::protobuf::Message* message) {
+  bool direct;
+  return ValueToMessage(object, what, message, &direct);
+}
+
+absl::Status ValueToMessage(const Struct& object, absl::string_view what,
+                            google::protobuf::Message* message, bool* direct) {
   message->Clear();
-  if (FastStructToMessage(object, 1, message)) return absl::OkStatus();
+  *direct = FastStructToMessage(object, 1, message);
+  if (*direct) return absl::OkStatus();
   message->Clear();
   return ProtobufParseMessageInto(WriteJson(object), what, message);
 }
