@@ -11,6 +11,10 @@
 //   - DelPrevResult: the cached result (a Struct) to a Result in the
 //     config's version to the prevResult Value, as DelNetwork does.
 //
+// The *ViaMessage variants are AddResult and DelPrevResult as they were
+// before the prevResult value came from the parsed object (a Result, then
+// MessageToValue of it), kept for comparison.
+//
 // Compare CPU time, not wall time:
 //   bazel run -c opt //bench:json_bench -- --benchmark_repetitions=5
 #include <string>
@@ -96,6 +100,18 @@ const config::NetworkConfigList& Conflist() {
 
 // The ADD side of one plugin call, as AddNetwork does it.
 Value AddResult(absl::string_view output) {
+  absl::StatusOr<DecodedResult> result =
+      DecodeResultWithObject(output, kVersion, "noop");
+  if (!result.ok()) std::abort();
+  absl::StatusOr<ConvertedResult> converted =
+      ConvertResultWithValue(*std::move(result), kVersion);
+  if (!converted.ok()) std::abort();
+  return std::move(converted->value);
+}
+
+// The same through the message (what AddNetwork did before the value came
+// from the parsed output), for comparison.
+Value AddResultViaMessage(absl::string_view output) {
   absl::StatusOr<Result> result = DecodeResult(output, kVersion, "noop");
   if (!result.ok()) std::abort();
   absl::StatusOr<Result> converted = ConvertResult(*result, kVersion);
@@ -114,6 +130,16 @@ void BM_AddResult(benchmark::State& state) {
   state.SetLabel(state.range(0) == 0 ? "noop" : "bridge");
 }
 BENCHMARK(BM_AddResult)->Arg(0)->Arg(1);
+
+void BM_AddResultViaMessage(benchmark::State& state) {
+  const char* output = state.range(0) == 0 ? kNoopOutput : kBridgeOutput;
+  for (auto _ : state) {
+    Value value = AddResultViaMessage(output);
+    benchmark::DoNotOptimize(value);
+  }
+  state.SetLabel(state.range(0) == 0 ? "noop" : "bridge");
+}
+BENCHMARK(BM_AddResultViaMessage)->Arg(0)->Arg(1);
 
 // DecodeResult alone (part of BM_AddResult).
 void BM_DecodeResult(benchmark::State& state) {
@@ -185,8 +211,23 @@ void BM_DecodeCacheFile(benchmark::State& state) {
 BENCHMARK(BM_DecodeCacheFile);
 
 // DelNetwork's PrevResult: the cached result, in the config's version, as
-// a Value.
+// a Value (the entry's result is moved out: here a copy of it is).
 void BM_DelPrevResult(benchmark::State& state) {
+  const CacheFile entry = Entry();
+  for (auto _ : state) {
+    Struct cached = entry.result();
+    absl::StatusOr<DecodedResult> result =
+        DecodeResultWithObject(std::move(cached), kVersion, "(cached result)");
+    if (!result.ok()) std::abort();
+    absl::StatusOr<ConvertedResult> converted =
+        ConvertResultWithValue(*std::move(result), kVersion);
+    benchmark::DoNotOptimize(converted);
+  }
+}
+BENCHMARK(BM_DelPrevResult);
+
+// The same through the message, as before.
+void BM_DelPrevResultViaMessage(benchmark::State& state) {
   const CacheFile entry = Entry();
   for (auto _ : state) {
     absl::StatusOr<Result> result =
@@ -198,7 +239,7 @@ void BM_DelPrevResult(benchmark::State& state) {
     benchmark::DoNotOptimize(value);
   }
 }
-BENCHMARK(BM_DelPrevResult);
+BENCHMARK(BM_DelPrevResultViaMessage);
 
 }  // namespace
 }  // namespace ocicni::types

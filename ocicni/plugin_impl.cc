@@ -275,10 +275,10 @@ class CniPluginImpl final : public CNIPlugin {
   std::optional<types::Result> CachedResult(
       const types::DecodedCacheFile& cached, absl::string_view version);
 
-  // PrevResult is the cached result in `version` as a prevResult value.
-  std::optional<Value> PrevResult(
-      const std::optional<types::DecodedCacheFile>& cached,
-      absl::string_view version);
+  // PrevResult is a cached result (the `result` of a cache entry) in
+  // `version` as a prevResult value.
+  std::optional<Value> PrevResult(Struct cached_result,
+                                  absl::string_view version);
 
   // CallArgs sets the CNI_ARGS and capability args of an attachment: as
   // recorded at ADD when its (cniCacheV1) cache entry exists, else built
@@ -456,21 +456,21 @@ absl::StatusOr<NetResult> CniPluginImpl::AddNetwork(const PodNetwork& pod,
         MakeRequest(exec::Command::kAdd, conf, plugin, pod.id, pod.netns,
                     target.ifname, cni_args, *std::move(request), deadline));
     if (!output.ok()) return fail(output.status());
-    absl::StatusOr<types::Result> result =
-        types::DecodeResult(*output, conf.cni_version, plugin.type);
+    absl::StatusOr<types::DecodedResult> result =
+        types::DecodeResultWithObject(*output, conf.cni_version, plugin.type);
     if (!result.ok()) return fail(result.status());
-    absl::StatusOr<types::Result> converted =
-        types::ConvertResult(*result, conf.cni_version);
+    absl::StatusOr<types::ConvertedResult> converted =
+        types::ConvertResultWithValue(*std::move(result), conf.cni_version);
     if (!converted.ok()) return fail(converted.status());
-    absl::StatusOr<Value> value = types::MessageToValue(*converted);
-    if (!value.ok()) return fail(value.status());
-    prev = *std::move(value);
-    last = *std::move(converted);
+    prev = std::move(converted->value);
+    last = std::move(converted->result);
   }
 
   absl::Status landed = first.Wait();
   if (!landed.ok()) return cache_error(landed);
-  if (prev.has_value()) *entry.mutable_result() = prev->struct_value();
+  if (prev.has_value()) {
+    entry.mutable_result()->Swap(prev->mutable_struct_value());
+  }
   absl::Status written = cache_.WriteBehind(entry);
   if (!written.ok()) return cache_error(written);
   return NetResult{conf.name, target.ifname, std::move(last)};
@@ -509,15 +509,22 @@ std::optional<types::Result> CniPluginImpl::CachedResult(
   return *std::move(converted);
 }
 
-std::optional<Value> CniPluginImpl::PrevResult(
-    const std::optional<types::DecodedCacheFile>& cached,
-    absl::string_view version) {
-  if (!cached.has_value()) return std::nullopt;
-  std::optional<types::Result> result = CachedResult(*cached, version);
-  if (!result.has_value()) return std::nullopt;
-  absl::StatusOr<Value> value = types::MessageToValue(*result);
-  if (!value.ok()) return std::nullopt;
-  return *std::move(value);
+std::optional<Value> CniPluginImpl::PrevResult(Struct cached_result,
+                                               absl::string_view version) {
+  // As CachedResult, then the value of the result.
+  absl::StatusOr<types::DecodedResult> result = types::DecodeResultWithObject(
+      std::move(cached_result), version, "(cached result)");
+  if (!result.ok()) {
+    LOG(WARNING) << "unusable cached result: " << result.status();
+    return std::nullopt;
+  }
+  absl::StatusOr<types::ConvertedResult> converted =
+      types::ConvertResultWithValue(*std::move(result), version);
+  if (!converted.ok()) {
+    LOG(WARNING) << "cannot convert cached result: " << converted.status();
+    return std::nullopt;
+  }
+  return std::move(converted->value);
 }
 
 absl::Status CniPluginImpl::CallArgs(
@@ -598,8 +605,11 @@ absl::Status CniPluginImpl::DelNetwork(const PodNetwork& pod, Target target,
   absl::Status args = CallArgs(pod, target, cached, &cni_args, &caps);
   if (!args.ok()) return WithFailure(args, conf->name, "");
   std::optional<Value> prev;
-  if (types::VersionAtLeast(conf->cni_version, "0.4.0")) {
-    prev = PrevResult(cached, conf->cni_version);
+  if (types::VersionAtLeast(conf->cni_version, "0.4.0") && cached.has_value() &&
+      cached->file.has_result()) {
+    // The entry's result is not needed any more: moved, not copied.
+    prev = PrevResult(std::move(*cached->file.mutable_result()),
+                      conf->cni_version);
   }
 
   // A namespace that is gone is passed as "" so IPAM can still release.
@@ -767,7 +777,10 @@ absl::Status CniPluginImpl::CheckNetwork(
             pod.id, " on ", target.ifname, " (CHECK needs the ADD result)")),
         conf.name, "");
   }
-  const std::optional<Value> prev = PrevResult(cached, conf.cni_version);
+  const std::optional<Value> prev =
+      cached->file.has_result()
+          ? PrevResult(cached->file.result(), conf.cni_version)
+          : std::nullopt;
   std::string cni_args;
   Struct caps;
   absl::Status args = CallArgs(pod, target, cached, &cni_args, &caps);

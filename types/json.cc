@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <optional>
+#include <utility>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -27,11 +30,43 @@ absl::Status InvalidJson(absl::string_view what, absl::string_view reason) {
       absl::StrCat(what, ": invalid JSON: ", reason));
 }
 
+// kVerbatim marks the bytes AppendString copies as they are: all but '"',
+// '\\', control characters, the HTML characters Go escapes, and 0xe2 (the
+// first byte of U+2028/U+2029, looked at separately).
+struct VerbatimTable {
+  bool is[256] = {};
+  constexpr VerbatimTable() {
+    for (int c = 0x20; c < 256; ++c) {
+      is[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' &&
+              c != 0xe2;
+    }
+  }
+  constexpr bool operator[](unsigned char c) const { return is[c]; }
+};
+constexpr VerbatimTable kVerbatim;
+
 void AppendString(absl::string_view s, std::string* out) {
   static constexpr char kHex[] = "0123456789abcdef";
   out->push_back('"');
+  size_t run = 0;  // Start of the bytes not yet appended.
   for (size_t i = 0; i < s.size(); ++i) {
     unsigned char c = static_cast<unsigned char>(s[i]);
+    if (kVerbatim[c]) continue;
+    if (c == 0xe2) {
+      // U+2028 and U+2029, escaped as Go does; other sequences as they are.
+      if (i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x80 &&
+          (static_cast<unsigned char>(s[i + 2]) == 0xa8 ||
+           static_cast<unsigned char>(s[i + 2]) == 0xa9)) {
+        out->append(s.data() + run, i - run);
+        out->append(static_cast<unsigned char>(s[i + 2]) == 0xa8 ? "\\u2028"
+                                                                 : "\\u2029");
+        i += 2;
+        run = i + 1;
+      }
+      continue;
+    }
+    out->append(s.data() + run, i - run);
+    run = i + 1;
     switch (c) {
       case '"':
         out->append("\\\"");
@@ -48,31 +83,13 @@ void AppendString(absl::string_view s, std::string* out) {
       case '\t':
         out->append("\\t");
         break;
-      case '<':
-      case '>':
-      case '&':
+      default:  // Other control characters, '<', '>', '&'.
         out->append("\\u00");
         out->push_back(kHex[c >> 4]);
         out->push_back(kHex[c & 0xf]);
-        break;
-      default:
-        if (c < 0x20) {
-          out->append("\\u00");
-          out->push_back(kHex[c >> 4]);
-          out->push_back(kHex[c & 0xf]);
-        } else if (c == 0xe2 && i + 2 < s.size() &&
-                   static_cast<unsigned char>(s[i + 1]) == 0x80 &&
-                   (static_cast<unsigned char>(s[i + 2]) == 0xa8 ||
-                    static_cast<unsigned char>(s[i + 2]) == 0xa9)) {
-          // U+2028 and U+2029, escaped as Go does.
-          out->append(static_cast<unsigned char>(s[i + 2]) == 0xa8 ? "\\u2028"
-                                                                   : "\\u2029");
-          i += 2;
-        } else {
-          out->push_back(static_cast<char>(c));
-        }
     }
   }
+  out->append(s.data() + run, s.size() - run);
   out->push_back('"');
 }
 
@@ -98,7 +115,8 @@ void AppendNumber(double d, std::string* out) {
 void AppendValue(const Value& value, std::string* out);
 
 void AppendObject(const Struct& object, std::string* out) {
-  std::vector<const google::protobuf::MapPair<std::string, Value>*> fields;
+  absl::InlinedVector<const google::protobuf::MapPair<std::string, Value>*, 16>
+      fields;
   fields.reserve(object.fields_size());
   for (const auto& field : object.fields()) fields.push_back(&field);
   std::sort(fields.begin(), fields.end(),
@@ -878,11 +896,20 @@ std::string WriteMessage(const google::protobuf::Message& message) {
 
 absl::Status ParseMessageInto(absl::string_view json, absl::string_view what,
                               google::protobuf::Message* message) {
+  std::optional<Struct> object;
+  return ParseMessageInto(json, what, message, &object);
+}
+
+absl::Status ParseMessageInto(absl::string_view json, absl::string_view what,
+                              google::protobuf::Message* message,
+                              std::optional<Struct>* object) {
+  object->reset();
   message->Clear();
   Value value;
   if (FastParser(json).ParseDocument(&value) &&
       value.kind_case() == Value::kStructValue &&
       FastStructToMessage(value.struct_value(), 1, message)) {
+    object->emplace(std::move(*value.mutable_struct_value()));
     return absl::OkStatus();
   }
   message->Clear();
@@ -902,8 +929,15 @@ absl::Status ValueToMessage(const Value& value, absl::string_view what,
 
 absl::Status ValueToMessage(const Struct& object, absl::string_view what,
                             google::protobuf::Message* message) {
+  bool direct;
+  return ValueToMessage(object, what, message, &direct);
+}
+
+absl::Status ValueToMessage(const Struct& object, absl::string_view what,
+                            google::protobuf::Message* message, bool* direct) {
   message->Clear();
-  if (FastStructToMessage(object, 1, message)) return absl::OkStatus();
+  *direct = FastStructToMessage(object, 1, message);
+  if (*direct) return absl::OkStatus();
   message->Clear();
   return ProtobufParseMessageInto(WriteJson(object), what, message);
 }

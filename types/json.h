@@ -21,6 +21,7 @@
 #ifndef OCICNI_TYPES_JSON_H_
 #define OCICNI_TYPES_JSON_H_
 
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -65,6 +66,17 @@ std::string WriteMessage(const google::protobuf::Message& message);
 absl::Status ParseMessageInto(absl::string_view json, absl::string_view what,
                               google::protobuf::Message* message);
 
+// ParseMessageInto with `object` reads `json` as the other overload does
+// and also hands back the JSON object it read `message` from, when the fast
+// path read it (plain JSON, every known key of the type and shape the field
+// wants, no nulls); otherwise (protobuf's parser decided, or an error)
+// `*object` is nullopt. With an object, `message` holds exactly the object's
+// known keys, and every other key of the object is one the message ignores.
+absl::Status ParseMessageInto(
+    absl::string_view json, absl::string_view what,
+    google::protobuf::Message* message,
+    std::optional<google::protobuf::Struct>* object);
+
 // ValueToMessage reads a Value (or an object) into a typed message, as
 // ParseMessageInto does with its JSON text.
 absl::Status ValueToMessage(const google::protobuf::Value& value,
@@ -73,6 +85,12 @@ absl::Status ValueToMessage(const google::protobuf::Value& value,
 absl::Status ValueToMessage(const google::protobuf::Struct& object,
                             absl::string_view what,
                             google::protobuf::Message* message);
+
+// ValueToMessage with `direct` also says whether the object was read by the
+// fast path (as ParseMessageInto's `object` above), not by protobuf's parser.
+absl::Status ValueToMessage(const google::protobuf::Struct& object,
+                            absl::string_view what,
+                            google::protobuf::Message* message, bool* direct);
 
 template <typename T>
 absl::StatusOr<T> ParseMessage(absl::string_view json, absl::string_view what) {

@@ -1,7 +1,9 @@
 #include "types/json.h"
 
+#include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
@@ -57,6 +59,77 @@ TEST(Json, StringsEscapedLikeGo) {
   EXPECT_EQ(
       WriteJson(*v),
       "[\"a\\\"b\\\\c\\n\\t\\u0001\\u003c\\u003e\\u0026\xc3\xa9\\u2028\"]");
+}
+
+// ReferenceString is the string writer as first written, one byte at a
+// time: the byte-for-byte reference for AppendJsonString.
+std::string ReferenceString(absl::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "\"";
+  for (size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    switch (c) {
+      case '"':
+        out.append("\\\"");
+        break;
+      case '\\':
+        out.append("\\\\");
+        break;
+      case '\n':
+        out.append("\\n");
+        break;
+      case '\r':
+        out.append("\\r");
+        break;
+      case '\t':
+        out.append("\\t");
+        break;
+      case '<':
+      case '>':
+      case '&':
+        out.append("\\u00");
+        out.push_back(kHex[c >> 4]);
+        out.push_back(kHex[c & 0xf]);
+        break;
+      default:
+        if (c < 0x20) {
+          out.append("\\u00");
+          out.push_back(kHex[c >> 4]);
+          out.push_back(kHex[c & 0xf]);
+        } else if (c == 0xe2 && i + 2 < s.size() &&
+                   static_cast<unsigned char>(s[i + 1]) == 0x80 &&
+                   (static_cast<unsigned char>(s[i + 2]) == 0xa8 ||
+                    static_cast<unsigned char>(s[i + 2]) == 0xa9)) {
+          out.append(static_cast<unsigned char>(s[i + 2]) == 0xa8 ? "\\u2028"
+                                                                  : "\\u2029");
+          i += 2;
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+  }
+  out.push_back('"');
+  return out;
+}
+
+TEST(Json, StringWriterMatchesTheReference) {
+  std::vector<std::string> inputs = {
+      "", "plain", "a\"b\\c", "\xe2\x80\xa8", "\xe2\x80\xa9", "x\xe2\x80\xa8y",
+      "\xe2\x80", "\xe2", "\xe2\x80\xaa", "\xe2\xe2\x80\xa9", "end\xe2\x80",
+      "\xc3\xa9<tag>&amp;", std::string("nul\0in", 6)};
+  // Every byte alone, at the start, in the middle and at the end of text.
+  for (int c = 0; c < 256; ++c) {
+    const std::string b(1, static_cast<char>(c));
+    for (const std::string& s : {b, b + "tail", "head" + b + "tail",
+                                 "head" + b, b + b + "\xe2\x80\xa8" + b}) {
+      inputs.push_back(s);
+    }
+  }
+  for (const std::string& s : inputs) {
+    std::string got = "prefix";
+    AppendJsonString(s, &got);
+    EXPECT_EQ(got, "prefix" + ReferenceString(s)) << absl::CEscape(s);
+  }
 }
 
 TEST(Json, RoundTripIsStable) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "types/json.h"
 
@@ -104,16 +105,20 @@ absl::StatusOr<std::string> BuildPluginRequest(const Struct& plugin_conf,
   }
 
   // The plugin's config with the injected keys replaced, written as
-  // WriteJson writes an object (keys sorted), without copying it.
-  const Value name = StringValue(network_name);
-  const Value version = StringValue(cni_version);
-  std::vector<std::pair<absl::string_view, const Value*>> fields;
+  // WriteJson writes an object (keys sorted), without copying it. `name`
+  // and `cniVersion` are written from their text (no Value for them).
+  struct Entry {
+    absl::string_view key;
+    const Value* value;      // Written as JSON, or null: then...
+    absl::string_view text;  // ...written as a JSON string.
+  };
+  absl::InlinedVector<Entry, 16> fields;
   fields.reserve(plugin_conf.fields_size() + 4);
-  fields.emplace_back("name", &name);
-  fields.emplace_back("cniVersion", &version);
-  if (prev_result != nullptr) fields.emplace_back("prevResult", prev_result);
+  fields.push_back({"name", nullptr, network_name});
+  fields.push_back({"cniVersion", nullptr, cni_version});
+  if (prev_result != nullptr) fields.push_back({"prevResult", prev_result, {}});
   if (runtime_config.has_struct_value()) {
-    fields.emplace_back("runtimeConfig", &runtime_config);
+    fields.push_back({"runtimeConfig", &runtime_config, {}});
   }
   for (const auto& [key, value] : plugin_conf.fields()) {
     if (key == "name" || key == "cniVersion" ||
@@ -121,16 +126,21 @@ absl::StatusOr<std::string> BuildPluginRequest(const Struct& plugin_conf,
         (key == "runtimeConfig" && runtime_config.has_struct_value())) {
       continue;
     }
-    fields.emplace_back(key, &value);
+    fields.push_back({key, &value, {}});
   }
   std::sort(fields.begin(), fields.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
+            [](const Entry& a, const Entry& b) { return a.key < b.key; });
   std::string out = "{";
-  for (const auto& [key, value] : fields) {
+  out.reserve(512);
+  for (const Entry& field : fields) {
     if (out.size() > 1) out.push_back(',');
-    AppendJsonString(key, &out);
+    AppendJsonString(field.key, &out);
     out.push_back(':');
-    AppendJson(*value, &out);
+    if (field.value != nullptr) {
+      AppendJson(*field.value, &out);
+    } else {
+      AppendJsonString(field.text, &out);
+    }
   }
   out.push_back('}');
   return out;

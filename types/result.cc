@@ -78,26 +78,132 @@ bool DnsEmpty(const DNS& dns) {
 }
 
 // ToCurrent returns the result in the 1.x shape (no ips[].version, no
-// ip4/ip6), keeping its version string.
-Result ToCurrent(const Result& in) {
+// ip4/ip6), keeping its version string. It takes `in` apart.
+Result ToCurrent(Result in) {
   Result out;
-  out.set_cni_version(in.cni_version());
-  if (!DnsEmpty(in.dns())) *out.mutable_dns() = in.dns();
-  if (IsLegacy(in.cni_version())) {
-    for (const LegacyIPConfig* legacy : {&in.ip4(), &in.ip6()}) {
+  out.set_cni_version(std::move(*in.mutable_cni_version()));
+  if (!DnsEmpty(in.dns())) out.mutable_dns()->Swap(in.mutable_dns());
+  if (IsLegacy(out.cni_version())) {
+    for (LegacyIPConfig* legacy : {in.mutable_ip4(), in.mutable_ip6()}) {
       if (legacy->ip().empty()) continue;
       IPConfig* ip = out.add_ips();
       ip->set_address(legacy->ip());
       ip->set_gateway(legacy->gateway());
-      for (const Route& route : legacy->routes()) *out.add_routes() = route;
+      for (Route& route : *legacy->mutable_routes()) {
+        out.add_routes()->Swap(&route);
+      }
     }
     return out;
   }
-  *out.mutable_interfaces() = in.interfaces();
-  *out.mutable_ips() = in.ips();
-  *out.mutable_routes() = in.routes();
+  out.mutable_interfaces()->Swap(in.mutable_interfaces());
+  out.mutable_ips()->Swap(in.mutable_ips());
+  out.mutable_routes()->Swap(in.mutable_routes());
   for (IPConfig& ip : *out.mutable_ips()) ip.clear_version();
   return out;
+}
+
+// KeepScalar says whether a proto3 string or integer field without
+// presence, read from `value`, is written out again: not when it holds its
+// default. The fast reader has checked the value's type.
+bool KeepScalar(const google::protobuf::Value& value) {
+  return value.kind_case() == google::protobuf::Value::kStringValue
+             ? !value.string_value().empty()
+             : value.number_value() != 0;
+}
+
+// KeepList says the same of a repeated field: not when it is empty.
+bool KeepList(const google::protobuf::Value& value) {
+  return value.list_value().values_size() > 0;
+}
+
+using Fields = google::protobuf::Map<std::string, google::protobuf::Value>;
+
+// Trim drops from `fields` each entry `keep` refuses.
+template <typename Keep>
+void Trim(Fields* fields, Keep keep) {
+  for (auto it = fields->begin(); it != fields->end();) {
+    it = keep(it->first, it->second) ? std::next(it) : fields->erase(it);
+  }
+}
+
+// TrimElements applies `trim` to the objects of a list of messages.
+template <typename TrimOne>
+void TrimElements(google::protobuf::Value* list, TrimOne trim) {
+  for (google::protobuf::Value& element :
+       *list->mutable_list_value()->mutable_values()) {
+    trim(element.mutable_struct_value()->mutable_fields());
+  }
+}
+
+// TrimToValue turns the object a non-legacy result was read from (directly)
+// into MessageToValue(ConvertResult(result, to_version)) for a non-legacy
+// `to_version`: what ToCurrent and ConvertResult drop, and what the
+// message's JSON leaves out (unknown keys, defaults, empty lists and an
+// empty dns), is erased; ips[].version is set below 1.0.0.
+void TrimToValue(Fields* top, absl::string_view to_version) {
+  const bool pre100 = IsPre100(to_version);
+  auto trim_interface = [pre100](Fields* f) {
+    Trim(f, [pre100](const std::string& k, const google::protobuf::Value& v) {
+      if (k == "name" || k == "mac" || k == "sandbox") return KeepScalar(v);
+      if (k == "mtu" || k == "socketPath" || k == "pciID") {
+        return !pre100 && KeepScalar(v);
+      }
+      return false;
+    });
+  };
+  auto trim_ip = [pre100](Fields* f) {
+    Trim(f, [](const std::string& k, const google::protobuf::Value& v) {
+      if (k == "interface") return true;  // Has presence.
+      if (k == "address" || k == "gateway") return KeepScalar(v);
+      return false;  // version included: ToCurrent clears it.
+    });
+    if (pre100) {
+      auto address = f->find("address");
+      const int family = IPFamily(
+          address == f->end() ? "" : address->second.string_value());
+      (*f)["version"].set_string_value(family == 6 ? "6" : "4");
+    }
+  };
+  auto trim_route = [](Fields* f) {
+    Trim(f, [](const std::string& k, const google::protobuf::Value& v) {
+      if (k == "table" || k == "scope") return true;  // Have presence.
+      if (k == "dst" || k == "gw" || k == "mtu" || k == "advmss" ||
+          k == "priority") {
+        return KeepScalar(v);
+      }
+      return false;
+    });
+  };
+  Trim(top, [&](const std::string& k, google::protobuf::Value& v) {
+    if (k == "interfaces") {
+      if (!KeepList(v)) return false;
+      TrimElements(&v, trim_interface);
+      return true;
+    }
+    if (k == "ips") {
+      if (!KeepList(v)) return false;
+      TrimElements(&v, trim_ip);
+      return true;
+    }
+    if (k == "routes") {
+      if (!KeepList(v)) return false;
+      TrimElements(&v, trim_route);
+      return true;
+    }
+    if (k == "dns") {
+      Fields* dns = v.mutable_struct_value()->mutable_fields();
+      Trim(dns, [](const std::string& dk, const google::protobuf::Value& dv) {
+        if (dk == "domain") return KeepScalar(dv);
+        if (dk == "nameservers" || dk == "search" || dk == "options") {
+          return KeepList(dv);
+        }
+        return false;
+      });
+      return !dns->empty();  // ToCurrent drops an empty dns.
+    }
+    return false;  // cniVersion is set below; ip4/ip6 and unknown keys go.
+  });
+  (*top)["cniVersion"].set_string_value(std::string(to_version));
 }
 
 // FinishDecode fills in a missing version and validates.
@@ -185,14 +291,74 @@ absl::StatusOr<Result> DecodeResult(const google::protobuf::Struct& object,
   return FinishDecode(std::move(result), config_version, what);
 }
 
+absl::StatusOr<DecodedResult> DecodeResultWithObject(
+    absl::string_view output, absl::string_view config_version,
+    absl::string_view plugin) {
+  std::string what = absl::StrCat("result of plugin ", plugin);
+  DecodedResult decoded;
+  if (absl::StartsWith(absl::StripLeadingAsciiWhitespace(output), "{")) {
+    OCICNI_RETURN_IF_ERROR(
+        ParseMessageInto(output, what, &decoded.result, &decoded.object));
+  } else {
+    OCICNI_ASSIGN_OR_RETURN(google::protobuf::Value value,
+                            ParseJson(output, what));
+    if (value.kind_case() != google::protobuf::Value::kNullValue) {
+      return Invalid(what, "expected a JSON object");
+    }
+  }
+  OCICNI_ASSIGN_OR_RETURN(
+      decoded.result,
+      FinishDecode(std::move(decoded.result), config_version, what));
+  return decoded;
+}
+
+absl::StatusOr<DecodedResult> DecodeResultWithObject(
+    google::protobuf::Struct object, absl::string_view config_version,
+    absl::string_view plugin) {
+  std::string what = absl::StrCat("result of plugin ", plugin);
+  DecodedResult decoded;
+  bool direct = false;
+  OCICNI_RETURN_IF_ERROR(
+      ValueToMessage(object, what, &decoded.result, &direct));
+  if (direct) decoded.object = std::move(object);
+  OCICNI_ASSIGN_OR_RETURN(
+      decoded.result,
+      FinishDecode(std::move(decoded.result), config_version, what));
+  return decoded;
+}
+
+absl::StatusOr<ConvertedResult> ConvertResultWithValue(
+    DecodedResult decoded, absl::string_view to_version) {
+  ConvertedResult out;
+  const bool in_place = decoded.object.has_value() &&
+                        IsSupportedVersion(to_version) &&
+                        !IsLegacy(to_version) &&
+                        !IsLegacy(decoded.result.cni_version());
+  OCICNI_ASSIGN_OR_RETURN(out.result,
+                          ConvertResult(std::move(decoded.result), to_version));
+  if (in_place) {
+    TrimToValue(decoded.object->mutable_fields(), to_version);
+    out.value = ObjectValue(*std::move(decoded.object));
+    return out;
+  }
+  // A Result always converts (no map, enum or 64-bit field).
+  OCICNI_ASSIGN_OR_RETURN(out.value, MessageToValue(out.result));
+  return out;
+}
+
 absl::StatusOr<Result> ConvertResult(const Result& result,
+                                     absl::string_view to_version) {
+  return ConvertResult(Result(result), to_version);
+}
+
+absl::StatusOr<Result> ConvertResult(Result&& result,
                                      absl::string_view to_version) {
   if (!IsSupportedVersion(to_version)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "cannot convert result to unsupported version \"", to_version, "\""));
   }
   std::string target(to_version.empty() ? "0.1.0" : to_version);
-  Result current = ToCurrent(result);
+  Result current = ToCurrent(std::move(result));
   current.set_cni_version(target);
   if (!IsPre100(target)) return current;
 

@@ -22,6 +22,8 @@
 #ifndef OCICNI_TYPES_RESULT_H_
 #define OCICNI_TYPES_RESULT_H_
 
+#include <optional>
+
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "google/protobuf/struct.pb.h"
@@ -45,6 +47,44 @@ absl::StatusOr<Result> DecodeResult(const google::protobuf::Struct& object,
                                     absl::string_view config_version,
                                     absl::string_view plugin);
 
+// DecodedResult is a decoded result together with the JSON object it was
+// read from, when that object can stand for it (see DecodeResultWithObject).
+struct DecodedResult {
+  Result result;
+  // The parsed object, when every key the result type knows was read from it
+  // directly; nullopt otherwise. It keeps the keys the result ignores.
+  std::optional<google::protobuf::Struct> object;
+};
+
+// DecodeResultWithObject is DecodeResult (same result, same errors) that
+// also keeps the parsed object for ConvertResultWithValue.
+absl::StatusOr<DecodedResult> DecodeResultWithObject(
+    absl::string_view output, absl::string_view config_version,
+    absl::string_view plugin);
+absl::StatusOr<DecodedResult> DecodeResultWithObject(
+    google::protobuf::Struct object, absl::string_view config_version,
+    absl::string_view plugin);
+
+// ConvertedResult is a result in some version and its JSON value.
+struct ConvertedResult {
+  Result result;
+  google::protobuf::Value value;
+};
+
+// ConvertResultWithValue is ConvertResult(decoded.result, to_version) and
+// MessageToValue of its result (what plugins get as prevResult and the
+// cache stores), with the same results and errors. When the decoded object
+// is there and neither side is a legacy (0.1.0/0.2.0) version, the value is
+// that object with what the conversion drops or adds changed in place,
+// instead of a second walk over a message:
+//
+//   OCICNI_ASSIGN_OR_RETURN(DecodedResult d,
+//                           DecodeResultWithObject(stdout, "1.0.0", "bridge"));
+//   OCICNI_ASSIGN_OR_RETURN(ConvertedResult c,
+//                           ConvertResultWithValue(std::move(d), "1.0.0"));
+absl::StatusOr<ConvertedResult> ConvertResultWithValue(
+    DecodedResult decoded, absl::string_view to_version);
+
 // ValidateResult checks a result already in memory, as DecodeResult does.
 absl::Status ValidateResult(const Result& result, absl::string_view what);
 
@@ -52,6 +92,9 @@ absl::Status ValidateResult(const Result& result, absl::string_view what);
 // kInvalidArgument for an unsupported version, or "cannot convert: no valid
 // IP addresses" when converting to 0.1.0/0.2.0 a result without addresses.
 absl::StatusOr<Result> ConvertResult(const Result& result,
+                                     absl::string_view to_version);
+// ConvertResult from a result the caller gives up: moves rather than copies.
+absl::StatusOr<Result> ConvertResult(Result&& result,
                                      absl::string_view to_version);
 
 // IPFamily returns 4 or 6 for an address with or without a /prefix, and 0

@@ -1,6 +1,8 @@
 #include "types/result.h"
 
+#include <iterator>
 #include <map>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -252,6 +254,184 @@ TEST(Result, ObjectDecodesAsItsText) {
       if (from_object.ok()) {
         EXPECT_EQ(from_object->DebugString(), from_text->DebugString())
             << input;
+      }
+    }
+  }
+}
+
+// Inputs for the fast path's tests: the plugin outputs above and the corner
+// cases of what the conversion and the message's JSON drop or keep.
+std::vector<std::string> FastPathInputs() {
+  std::vector<std::string> inputs;
+  for (const auto& [name, output] : PluginOutputs()) inputs.push_back(output);
+  for (const char* extra : {
+           // The no-op plugin's output (bench/, testing/).
+           R"({"cniVersion":"1.1.0","interfaces":[{"name":"eth0","sandbox":"/var/run/netns/noop"}],"ips":[{"address":"10.88.0.2/16","gateway":"10.88.0.1","interface":0}]})",
+           // Unknown keys at every level; ip4/ip6 in a 1.x result.
+           R"({"cniVersion":"1.0.0","future":{"a":[1,"b"]},"ip4":{"ip":"10.9.0.1/8"},"interfaces":[{"name":"e","x":1}],"ips":[{"address":"10.0.0.1/8","y":"z"}],"routes":[{"dst":"0.0.0.0/0","w":true}],"dns":{"domain":"d","q":[]}})",
+           // Defaults that the message's JSON leaves out, and optional
+           // fields that it keeps at 0.
+           R"({"cniVersion":"1.1.0","interfaces":[{"name":"","mac":"","mtu":0,"sandbox":"","socketPath":"","pciID":""},{}],"ips":[{"address":"10.0.0.1/8","gateway":"","interface":0,"version":""}],"routes":[{"dst":"0.0.0.0/0","gw":"","mtu":0,"advmss":0,"priority":0,"table":0,"scope":0}],"dns":{"nameservers":[],"domain":"","search":[],"options":[]}})",
+           R"({"cniVersion":"1.0.0","interfaces":[],"ips":[],"routes":[],"dns":{}})",
+           R"({"cniVersion":"1.0.0","dns":{"options":["ndots:5"]}})",
+           R"({"cniVersion":"1.0.0","dns":{"nameservers":[""]}})",
+           // A wrong ips[].version, and 1.x-only fields, in a 0.x result.
+           R"({"cniVersion":"0.4.0","interfaces":[{"name":"e","mtu":1500,"socketPath":"/s","pciID":"p"}],"ips":[{"version":"6","address":"10.0.0.1/8","interface":0},{"version":"4","address":"fd00::1/64"}]})",
+           R"({"cniVersion":"0.3.0","ips":[{"address":"10.0.0.1/8"}]})",
+           // No cniVersion: the config's.
+           R"({"ips":[{"address":"10.0.0.1/8","interface":0}],"interfaces":[{"name":"e"}]})",
+           R"({})",
+           "null",
+           // Numbers written in other ways, escapes, UTF-8.
+           R"({"cniVersion":"1.0.0","interfaces":[{"name":"e\u00e9\/\"x\"","mtu":1.5e3}],"ips":[{"address":"10.0.0.1/8","interface":0.0}],"routes":[{"dst":"::/0","priority":-0,"table":2.0E0}]})",
+           R"({"cniVersion":"1.0.0","interfaces":[{"name":"ü "}]})",
+           // What the fast path leaves to protobuf's parser.
+           R"({"cni_version":"0.4.0","ips":[{"address":"10.0.0.1/8","version":"4"}]})",
+           R"({"cniVersion":"1.0.0","ips":[null],"dns":null})",
+           R"({"cniVersion":"1.0.0","interfaces":[{"mtu":-0.0}]})",
+           R"({"cniVersion":"1.0.0","ips":[{"address":"10.0.0.1/8",}],})",
+           R"({"cniVersion":"1.0.0","interfaces":[{"name":"a","name":"b"}]})",
+           // Errors.
+           R"({"cniVersion":"9.9.9"})",
+           R"({"cniVersion":"1.0.0","ips":[{"address":"10.0.0.1/8","interface":2.5}]})",
+           R"({"cniVersion":"1.0.0","ips":"x"})",
+           R"({"cniVersion":"1.0.0","routes":[{"dst":"nope"}]})",
+           R"({"cniVersion":"1.0.0","ips":[{"address":"10.0.0.1/8","interface":3}]})",
+           "[]",
+           "garbage",
+       }) {
+    inputs.push_back(extra);
+  }
+  return inputs;
+}
+
+// What AddNetwork and the DEL-side prevResult did before the fast path:
+// decode, convert, MessageToValue; the error of the first step that fails.
+struct Reference {
+  absl::Status status;
+  std::string result;  // DebugString
+  std::string value;   // WriteJson
+};
+
+Reference OldPath(const absl::StatusOr<Result>& decoded,
+                  absl::string_view to) {
+  if (!decoded.ok()) return {decoded.status(), "", ""};
+  absl::StatusOr<Result> c = ConvertResult(*decoded, to);
+  if (!c.ok()) return {c.status(), "", ""};
+  absl::StatusOr<google::protobuf::Value> v = MessageToValue(*c);
+  if (!v.ok()) return {v.status(), "", ""};
+  return {absl::OkStatus(), c->DebugString(), WriteJson(*v)};
+}
+
+Reference NewPath(absl::StatusOr<DecodedResult> decoded, absl::string_view to) {
+  if (!decoded.ok()) return {decoded.status(), "", ""};
+  absl::StatusOr<ConvertedResult> c =
+      ConvertResultWithValue(*std::move(decoded), to);
+  if (!c.ok()) return {c.status(), "", ""};
+  return {absl::OkStatus(), c->result.DebugString(), WriteJson(c->value)};
+}
+
+std::vector<std::string> TargetVersions() {
+  std::vector<std::string> out(std::begin(kSupportedVersions),
+                               std::end(kSupportedVersions));
+  out.push_back("0.5.0");  // Unsupported: the conversion's error.
+  return out;
+}
+
+// The prevResult bytes (and the result, and every error) are the same
+// whether the value comes from the parsed output or from the message, for
+// every result version, config version and target version.
+TEST(Result, ValueFromOutputMatchesTheMessagePath) {
+  int in_place = 0;
+  for (const std::string& input : FastPathInputs()) {
+    for (const char* config_version :
+         {"", "0.1.0", "0.2.0", "0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"}) {
+      for (const std::string& to : TargetVersions()) {
+        const Reference want =
+            OldPath(DecodeResult(input, config_version, "bridge"), to);
+        absl::StatusOr<DecodedResult> decoded =
+            DecodeResultWithObject(input, config_version, "bridge");
+        if (decoded.ok() && decoded->object.has_value() &&
+            VersionAtLeast(decoded->result.cni_version(), "0.3.0") &&
+            VersionAtLeast(to, "0.3.0") && IsSupportedVersion(to)) {
+          ++in_place;
+        }
+        const Reference got = NewPath(std::move(decoded), to);
+        EXPECT_EQ(got.status, want.status)
+            << input << " (config " << config_version << ") -> " << to;
+        EXPECT_EQ(got.value, want.value)
+            << input << " (config " << config_version << ") -> " << to;
+        EXPECT_EQ(got.result, want.result)
+            << input << " (config " << config_version << ") -> " << to;
+      }
+    }
+  }
+  // The in-place path is what most of these take.
+  EXPECT_GT(in_place, 300);
+}
+
+// The same for a cached result (an object, as DelNetwork has it).
+TEST(Result, ValueFromCachedObjectMatchesTheMessagePath) {
+  int in_place = 0;
+  for (const std::string& input : FastPathInputs()) {
+    absl::StatusOr<google::protobuf::Struct> object =
+        ParseJsonObject(input, "x");
+    if (!object.ok()) continue;  // Not an object: not a cached result.
+    for (const char* config_version : {"", "0.2.0", "0.4.0", "1.0.0"}) {
+      for (const std::string& to : TargetVersions()) {
+        const Reference want =
+            OldPath(DecodeResult(*object, config_version, "bridge"), to);
+        absl::StatusOr<DecodedResult> decoded =
+            DecodeResultWithObject(*object, config_version, "bridge");
+        if (decoded.ok() && decoded->object.has_value()) ++in_place;
+        const Reference got = NewPath(std::move(decoded), to);
+        EXPECT_EQ(got.status, want.status)
+            << input << " (config " << config_version << ") -> " << to;
+        EXPECT_EQ(got.value, want.value)
+            << input << " (config " << config_version << ") -> " << to;
+        EXPECT_EQ(got.result, want.result)
+            << input << " (config " << config_version << ") -> " << to;
+      }
+    }
+  }
+  EXPECT_GT(in_place, 100);
+}
+
+// A result written by the message path reads back on the fast path, and
+// gives the same bytes again (what DEL sends from what ADD cached).
+TEST(Result, CachedValueRoundTrips) {
+  for (const auto& [name, output] : PluginOutputs()) {
+    for (absl::string_view to : kSupportedVersions) {
+      if (!VersionAtLeast(to, "0.3.0")) continue;
+      absl::StatusOr<DecodedResult> decoded =
+          DecodeResultWithObject(output, to, name);
+      ASSERT_TRUE(decoded.ok()) << decoded.status();
+      absl::StatusOr<ConvertedResult> added =
+          ConvertResultWithValue(*std::move(decoded), to);
+      ASSERT_TRUE(added.ok()) << added.status();
+      absl::StatusOr<DecodedResult> cached = DecodeResultWithObject(
+          added->value.struct_value(), to, "(cached result)");
+      ASSERT_TRUE(cached.ok()) << cached.status();
+      EXPECT_TRUE(cached->object.has_value()) << name << " -> " << to;
+      absl::StatusOr<ConvertedResult> prev =
+          ConvertResultWithValue(*std::move(cached), to);
+      ASSERT_TRUE(prev.ok()) << prev.status();
+      EXPECT_EQ(WriteJson(prev->value), WriteJson(added->value))
+          << name << " -> " << to;
+    }
+  }
+}
+
+TEST(Result, ConvertFromAnRvalueMatchesTheCopy) {
+  for (const auto& [name, output] : PluginOutputs()) {
+    absl::StatusOr<Result> decoded = DecodeResult(output, "", name);
+    ASSERT_TRUE(decoded.ok());
+    for (const std::string& to : TargetVersions()) {
+      absl::StatusOr<Result> copied = ConvertResult(*decoded, to);
+      absl::StatusOr<Result> moved = ConvertResult(Result(*decoded), to);
+      ASSERT_EQ(copied.status(), moved.status());
+      if (copied.ok()) {
+        EXPECT_EQ(copied->DebugString(), moved->DebugString());
       }
     }
   }

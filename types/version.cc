@@ -20,6 +20,23 @@ bool ParsePart(absl::string_view part, int* out) {
   return true;
 }
 
+// ParseShort reads what Version::Parse reads from "" and from the common
+// one-digit "X.Y.Z" (every supported version), without its error handling;
+// false for anything else. VersionAtLeast runs several times per result.
+bool ParseShort(absl::string_view text, Version* out) {
+  if (text.empty()) {
+    *out = Version{0, 1, 0};
+    return true;
+  }
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  if (text.size() != 5 || !digit(text[0]) || text[1] != '.' ||
+      !digit(text[2]) || text[3] != '.' || !digit(text[4])) {
+    return false;
+  }
+  *out = Version{text[0] - '0', text[2] - '0', text[4] - '0'};
+  return true;
+}
+
 }  // namespace
 
 absl::StatusOr<Version> Version::Parse(absl::string_view text) {
@@ -56,9 +73,11 @@ bool IsSupportedVersion(absl::string_view version) {
 }
 
 bool VersionAtLeast(absl::string_view version, absl::string_view minimum) {
-  absl::StatusOr<Version> v = Version::Parse(version);
-  absl::StatusOr<Version> m = Version::Parse(minimum);
-  return v.ok() && m.ok() && *v >= *m;
+  Version v, m;
+  if (ParseShort(version, &v) && ParseShort(minimum, &m)) return v >= m;
+  absl::StatusOr<Version> pv = Version::Parse(version);
+  absl::StatusOr<Version> pm = Version::Parse(minimum);
+  return pv.ok() && pm.ok() && *pv >= *pm;
 }
 
 absl::StatusOr<std::string> NegotiateVersion(

@@ -1,5 +1,9 @@
 #include "types/version.h"
 
+#include <iterator>
+#include <string>
+#include <vector>
+
 #include "gtest/gtest.h"
 
 namespace ocicni::types {
@@ -56,6 +60,26 @@ TEST(Version, Supported) {
   EXPECT_TRUE(VersionAtLeast("0.4.0", "0.4.0"));
   EXPECT_FALSE(VersionAtLeast("0.3.1", "0.4.0"));
   EXPECT_FALSE(VersionAtLeast("junk", "0.1.0"));
+}
+
+// VersionAtLeast answers as comparing the parsed versions, whether or not
+// the versions are supported ones (which it compares without parsing).
+TEST(Version, AtLeastMatchesParsedComparison) {
+  std::vector<std::string> versions(std::begin(kSupportedVersions),
+                                    std::end(kSupportedVersions));
+  for (const char* other :
+       {"", "0", "1", "0.3", "1.0", "1.1", "2.0.0", "0.3.2", "0.10.0", "01.0.0",
+        "1.0.0.0", "junk", "1.x.0"}) {
+    versions.push_back(other);
+  }
+  for (const std::string& a : versions) {
+    for (const std::string& b : versions) {
+      absl::StatusOr<Version> va = Version::Parse(a);
+      absl::StatusOr<Version> vb = Version::Parse(b);
+      EXPECT_EQ(VersionAtLeast(a, b), va.ok() && vb.ok() && *va >= *vb)
+          << a << " >= " << b;
+    }
+  }
 }
 
 TEST(Version, Negotiate) {
