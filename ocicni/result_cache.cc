@@ -516,6 +516,17 @@ void ResultCache::Work() const {
     };
     jobs_mu_.Await(absl::Condition(&ready));
     if (jobs_.empty()) return;  // stopping, and nothing left to do
+    // While writes come from several pods at once (the last group held more
+    // than one), wait a little for as many as last time: bigger groups
+    // share their flushes. A lone writer never waits.
+    if (last_group_ > 1 && jobs_.size() < last_group_) {
+      const size_t want = last_group_;
+      auto enough = [this, want]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(jobs_mu_) {
+        return jobs_.size() >= want || stopping_;
+      };
+      jobs_mu_.AwaitWithTimeout(absl::Condition(&enough), kGroupWindow);
+    }
+    last_group_ = std::min(jobs_.size(), kMaxGroup);
     // Everything queued is one group.
     std::vector<Job> group;
     while (!jobs_.empty() && group.size() < kMaxGroup) {

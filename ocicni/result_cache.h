@@ -37,7 +37,9 @@
 // - Background writes are committed in groups: the data of every file in
 //   a group is written out, then one flush of the device's write cache
 //   makes all of it durable, instead of one fdatasync (and its flush) per
-//   file; then the renames, and one directory fsync for the group.
+//   file; then the renames, and one directory fsync for the group. While
+//   several pods write at once, the worker waits up to kGroupWindow for a
+//   group as large as the last one.
 //
 // Durable writes off the critical path (StartWrite + WriteBehind): an ADD
 // first writes the entry without its result (what DEL needs: config,
@@ -69,6 +71,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "base/posix.h"
 #include "types/cache.h"
 #include "types/cni.pb.h"
@@ -292,10 +295,14 @@ class ResultCache {
 
   mutable absl::Mutex jobs_mu_;
   static constexpr size_t kMaxGroup = 64;
+  // How long the worker waits for a group to fill up (Work).
+  static constexpr absl::Duration kGroupWindow = absl::Milliseconds(2);
   mutable std::deque<Job> jobs_ ABSL_GUARDED_BY(jobs_mu_);
   // One worker: jobs queued while it commits a group form the next group.
   mutable std::optional<std::thread> worker_ ABSL_GUARDED_BY(jobs_mu_);
   bool stopping_ ABSL_GUARDED_BY(jobs_mu_) = false;
+  // Jobs in the last group committed.
+  mutable size_t last_group_ ABSL_GUARDED_BY(jobs_mu_) = 0;
 };
 
 }  // namespace ocicni
