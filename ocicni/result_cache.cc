@@ -293,9 +293,16 @@ absl::StatusOr<ResultCache::Temp> ResultCache::OpenTemp() const {
   return temp;
 }
 
+namespace {
+constexpr int kFsUnknown = 0;
+constexpr int kFsExt = 1;
+constexpr int kFsXfs = 2;
+constexpr int kFsOther = 3;
+}  // namespace
+
 bool ResultCache::InPlaceFileSystem(int fd) const {
   int known = in_place_fs_.load(std::memory_order_relaxed);
-  if (known == 0) {
+  if (known == kFsUnknown) {
     // ext2/3/4 and XFS write over a file's allocated blocks in place: once
     // such data is written out and the device's cache flushed, it is
     // durable without any metadata write. Copy-on-write and log-structured
@@ -303,14 +310,34 @@ bool ResultCache::InPlaceFileSystem(int fd) const {
     constexpr int64_t kExtMagic = 0xEF53;
     constexpr int64_t kXfsMagic = 0x58465342;
     struct statfs fs;
-    known = ::fstatfs(fd, &fs) == 0 &&
-                    (static_cast<int64_t>(fs.f_type) == kExtMagic ||
-                     static_cast<int64_t>(fs.f_type) == kXfsMagic)
-                ? 1
-                : 2;
+    known = kFsOther;
+    if (::fstatfs(fd, &fs) == 0) {
+      const int64_t type = static_cast<int64_t>(fs.f_type);
+      if (type == kExtMagic) known = kFsExt;
+      if (type == kXfsMagic) known = kFsXfs;
+    }
     in_place_fs_.store(known, std::memory_order_relaxed);
   }
-  return known == 1;
+  return known == kFsExt || known == kFsXfs;
+}
+
+int ResultCache::FlushDevice(int written_fd) const {
+  // An fsync flushes the device's write cache on ext2/3/4 and XFS even when
+  // it has nothing to write. On ext4 the fsync of a file also writes out
+  // the inode table block holding its inode, dirty with the new write
+  // time, so the cache dir (above results/, unchanged since it was made)
+  // is fsync'ed instead when it is on the same file system. XFS flushes
+  // for a regular file's fdatasync, not for a directory's fsync, and
+  // writes no inode for it.
+  if (in_place_fs_.load(std::memory_order_relaxed) == kFsExt) {
+    absl::StatusOr<UniqueFd> dir = OpenFd(dir_.c_str(), O_RDONLY | O_DIRECTORY);
+    struct stat dir_st, file_st;
+    if (dir.ok() && ::fstat(dir->get(), &dir_st) == 0 &&
+        ::fstat(written_fd, &file_st) == 0 && dir_st.st_dev == file_st.st_dev) {
+      return ::fsync(dir->get());
+    }
+  }
+  return ::fdatasync(written_fd);
 }
 
 absl::Status ResultCache::Fill(Temp& temp, absl::string_view bytes) const {
@@ -548,11 +575,10 @@ void ResultCache::Work() const {
 //
 // A file filled in place (a settled spare, same size, ext2/3/4 or XFS)
 // needs nothing but its data on disk: it is written out with
-// sync_file_range (all started, then all waited for), and one fdatasync of
-// one of them, which then has nothing left to write but still flushes the
-// device's cache (ext4 and XFS always do), makes the data of all of them
-// durable. Any other file (new, grown, or on another file system) gets its
-// own fdatasync, for its size and allocation too.
+// sync_file_range (all started, then all waited for), and one flush of the
+// device's cache (FlushDevice) makes the data of all of them durable. Any other
+// file (new, grown, or on another file system) gets its own fdatasync, for its
+// size and allocation too.
 void ResultCache::CommitGroup(std::vector<Job>& group) const {
   for (Job& job : group) {
     if (job.temp.has_value()) continue;
@@ -598,7 +624,7 @@ void ResultCache::CommitGroup(std::vector<Job>& group) const {
     absl::MutexLock lock(&mu_);
     ++stats_.shared_flushes;
   }
-  if (flush_fd >= 0 && ::fdatasync(flush_fd) != 0) {
+  if (flush_fd >= 0 && FlushDevice(flush_fd) != 0) {
     const absl::Status flushed =
         ErrnoToStatus(errno, "flush the cache entries");
     for (Job& job : group) {

@@ -221,6 +221,10 @@ class ResultCache {
   void Work() const;
   void CommitGroup(std::vector<Job>& group) const;
   bool InPlaceFileSystem(int fd) const;
+  // FlushDevice flushes the write cache of the device under `written_fd`
+  // (a file whose data was just written out) with as little else written
+  // as the file system allows; returns what fsync(2) returns.
+  int FlushDevice(int written_fd) const;
 
   // Decode returns the decoding of `bytes` read from `path`, remembered or
   // parsed (and then remembered).
@@ -290,7 +294,7 @@ class ResultCache {
       behind_ ABSL_GUARDED_BY(mu_);
 
   mutable CommitStats stats_ ABSL_GUARDED_BY(mu_);
-  // 0 unknown, 1 yes, 2 no (InPlaceFileSystem).
+  // The kind of file system the entries are on (InPlaceFileSystem).
   mutable std::atomic<int> in_place_fs_{0};
 
   mutable absl::Mutex jobs_mu_;
