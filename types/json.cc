@@ -617,59 +617,53 @@ bool ValidUtf8(const std::string& s) {
   return true;
 }
 
-// SafeUnknown says whether protobuf's parser would skip `value`, the value
-// of an unknown key, without error: valid UTF-8 and nesting at most
-// kMaxFastDepth deep.
-bool SafeUnknown(const Value& value, int depth) {
+// SafeValue says whether protobuf's parser takes `value` as the fast path
+// read it: valid UTF-8 and nesting at most kMaxFastDepth deep. The value of
+// an unknown key is skipped whatever its numbers and nulls; a value read
+// into a Struct/ListValue/Value field (`well_known`) must also have finite
+// numbers and no nulls (protobuf keeps them in a Value, the fast path does
+// not try).
+bool SafeValue(const Value& value, int depth, bool well_known) {
   if (depth > kMaxFastDepth) return false;
   switch (value.kind_case()) {
     case Value::kStringValue:
       return ValidUtf8(value.string_value());
     case Value::kStructValue:
       for (const auto& [key, v] : value.struct_value().fields()) {
-        if (!ValidUtf8(key) || !SafeUnknown(v, depth + 1)) return false;
+        if (!ValidUtf8(key) || !SafeValue(v, depth + 1, well_known)) {
+          return false;
+        }
       }
       return true;
     case Value::kListValue:
       for (const Value& v : value.list_value().values()) {
-        if (!SafeUnknown(v, depth + 1)) return false;
+        if (!SafeValue(v, depth + 1, well_known)) return false;
       }
       return true;
-    default:
+    case Value::kNumberValue:
+      return !well_known || std::isfinite(value.number_value());
+    case Value::kBoolValue:
       return true;
+    default:
+      return !well_known;
   }
+}
+
+// SafeUnknown says whether protobuf's parser would skip `value`, the value
+// of an unknown key, without error.
+bool SafeUnknown(const Value& value, int depth) {
+  return SafeValue(value, depth, /*well_known=*/false);
+}
+
+// SafeWellKnown says whether protobuf's parser would read `value` into a
+// Struct/ListValue/Value field unchanged.
+bool SafeWellKnown(const Value& value, int depth) {
+  return SafeValue(value, depth, /*well_known=*/true);
 }
 
 bool SafeString(const Value& value) {
   return value.kind_case() == Value::kStringValue &&
          ValidUtf8(value.string_value());
-}
-
-// SafeWellKnown says whether protobuf's parser would read `value` into a
-// Struct/ListValue/Value field unchanged: no nulls (protobuf keeps them in a
-// Value but the fast path does not try), valid UTF-8, bounded depth.
-bool SafeWellKnown(const Value& value, int depth) {
-  if (depth > kMaxFastDepth) return false;
-  switch (value.kind_case()) {
-    case Value::kNumberValue:
-      return std::isfinite(value.number_value());
-    case Value::kBoolValue:
-      return true;
-    case Value::kStringValue:
-      return ValidUtf8(value.string_value());
-    case Value::kStructValue:
-      for (const auto& [key, v] : value.struct_value().fields()) {
-        if (!ValidUtf8(key) || !SafeWellKnown(v, depth + 1)) return false;
-      }
-      return true;
-    case Value::kListValue:
-      for (const Value& v : value.list_value().values()) {
-        if (!SafeWellKnown(v, depth + 1)) return false;
-      }
-      return true;
-    default:
-      return false;
-  }
 }
 
 // IntegralIn says whether `d` is a whole number in [lo, hi] (and not -0),
