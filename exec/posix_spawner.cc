@@ -321,8 +321,7 @@ pid_t CloneChild(ChildArgs& args, int* err) {
   args.err = 0;
   pid_t pid = ::clone(ChildMain, top, CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
   int clone_err = errno;
-  ::syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, nullptr,
-            kKernelSigsetBytes);
+  ::syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, nullptr, kKernelSigsetBytes);
   if (pid < 0) {
     *err = clone_err;
     return -1;
@@ -526,8 +525,8 @@ absl::StatusOr<pid_t> Spawn(const SpawnRequest& request,
     }
     if (attempt >= attempts) {
       return MarkExecFailure(ErrnoToStatus(
-          rc, absl::StrCat("exec ", request.path, " (", attempts,
-                           " attempts)")));
+          rc,
+          absl::StrCat("exec ", request.path, " (", attempts, " attempts)")));
     }
     absl::Duration left = deadline - MonoNow();
     if (left <= backoff) {
@@ -623,8 +622,7 @@ absl::StatusOr<ProcessOutput> PosixSpawner::Run(const SpawnRequest& request) {
   // Only writes after the spawn can meet a closed read end.
   std::optional<ScopedSigpipeBlock> sigpipe;
   if (stdin_fd.valid()) sigpipe.emplace();
-  OCICNI_ASSIGN_OR_RETURN(
-      pid_t pid, Spawn(request, options_, args, deadline));
+  OCICNI_ASSIGN_OR_RETURN(pid_t pid, Spawn(request, options_, args, deadline));
   Child child(pid, options_.use_pidfd);
   child_in.reset();
   // Our copies of the stdout and stderr write ends stay open until the child

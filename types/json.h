@@ -72,10 +72,9 @@ absl::Status ParseMessageInto(absl::string_view json, absl::string_view what,
 // wants, no nulls); otherwise (protobuf's parser decided, or an error)
 // `*object` is nullopt. With an object, `message` holds exactly the object's
 // known keys, and every other key of the object is one the message ignores.
-absl::Status ParseMessageInto(
-    absl::string_view json, absl::string_view what,
-    google::protobuf::Message* message,
-    std::optional<google::protobuf::Struct>* object);
+absl::Status ParseMessageInto(absl::string_view json, absl::string_view what,
+                              google::protobuf::Message* message,
+                              std::optional<google::protobuf::Struct>* object);
 
 // ValueToMessage reads a Value (or an object) into a typed message, as
 // ParseMessageInto does with its JSON text.

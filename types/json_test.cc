@@ -113,15 +113,24 @@ std::string ReferenceString(absl::string_view s) {
 }
 
 TEST(Json, StringWriterMatchesTheReference) {
-  std::vector<std::string> inputs = {
-      "", "plain", "a\"b\\c", "\xe2\x80\xa8", "\xe2\x80\xa9", "x\xe2\x80\xa8y",
-      "\xe2\x80", "\xe2", "\xe2\x80\xaa", "\xe2\xe2\x80\xa9", "end\xe2\x80",
-      "\xc3\xa9<tag>&amp;", std::string("nul\0in", 6)};
+  std::vector<std::string> inputs = {"",
+                                     "plain",
+                                     "a\"b\\c",
+                                     "\xe2\x80\xa8",
+                                     "\xe2\x80\xa9",
+                                     "x\xe2\x80\xa8y",
+                                     "\xe2\x80",
+                                     "\xe2",
+                                     "\xe2\x80\xaa",
+                                     "\xe2\xe2\x80\xa9",
+                                     "end\xe2\x80",
+                                     "\xc3\xa9<tag>&amp;",
+                                     std::string("nul\0in", 6)};
   // Every byte alone, at the start, in the middle and at the end of text.
   for (int c = 0; c < 256; ++c) {
     const std::string b(1, static_cast<char>(c));
-    for (const std::string& s : {b, b + "tail", "head" + b + "tail",
-                                 "head" + b, b + b + "\xe2\x80\xa8" + b}) {
+    for (const std::string& s : {b, b + "tail", "head" + b + "tail", "head" + b,
+                                 b + b + "\xe2\x80\xa8" + b}) {
       inputs.push_back(s);
     }
   }

@@ -159,8 +159,8 @@ void TrimToValue(Fields* top, absl::string_view to_version) {
     });
     if (pre100) {
       auto address = f->find("address");
-      const int family = IPFamily(
-          address == f->end() ? "" : address->second.string_value());
+      const int family =
+          IPFamily(address == f->end() ? "" : address->second.string_value());
       (*f)["version"].set_string_value(family == 6 ? "6" : "4");
     }
   };
@@ -330,10 +330,9 @@ absl::StatusOr<DecodedResult> DecodeResultWithObject(
 absl::StatusOr<ConvertedResult> ConvertResultWithValue(
     DecodedResult decoded, absl::string_view to_version) {
   ConvertedResult out;
-  const bool in_place = decoded.object.has_value() &&
-                        IsSupportedVersion(to_version) &&
-                        !IsLegacy(to_version) &&
-                        !IsLegacy(decoded.result.cni_version());
+  const bool in_place =
+      decoded.object.has_value() && IsSupportedVersion(to_version) &&
+      !IsLegacy(to_version) && !IsLegacy(decoded.result.cni_version());
   OCICNI_ASSIGN_OR_RETURN(out.result,
                           ConvertResult(std::move(decoded.result), to_version));
   if (in_place) {

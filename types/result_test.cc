@@ -2,8 +2,8 @@
 
 #include <iterator>
 #include <map>
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -264,42 +264,43 @@ TEST(Result, ObjectDecodesAsItsText) {
 std::vector<std::string> FastPathInputs() {
   std::vector<std::string> inputs;
   for (const auto& [name, output] : PluginOutputs()) inputs.push_back(output);
-  for (const char* extra : {
-           // The no-op plugin's output (bench/, testing/).
-           R"({"cniVersion":"1.1.0","interfaces":[{"name":"eth0","sandbox":"/var/run/netns/noop"}],"ips":[{"address":"10.88.0.2/16","gateway":"10.88.0.1","interface":0}]})",
-           // Unknown keys at every level; ip4/ip6 in a 1.x result.
-           R"({"cniVersion":"1.0.0","future":{"a":[1,"b"]},"ip4":{"ip":"10.9.0.1/8"},"interfaces":[{"name":"e","x":1}],"ips":[{"address":"10.0.0.1/8","y":"z"}],"routes":[{"dst":"0.0.0.0/0","w":true}],"dns":{"domain":"d","q":[]}})",
-           // Defaults that the message's JSON leaves out, and optional
-           // fields that it keeps at 0.
-           R"({"cniVersion":"1.1.0","interfaces":[{"name":"","mac":"","mtu":0,"sandbox":"","socketPath":"","pciID":""},{}],"ips":[{"address":"10.0.0.1/8","gateway":"","interface":0,"version":""}],"routes":[{"dst":"0.0.0.0/0","gw":"","mtu":0,"advmss":0,"priority":0,"table":0,"scope":0}],"dns":{"nameservers":[],"domain":"","search":[],"options":[]}})",
-           R"({"cniVersion":"1.0.0","interfaces":[],"ips":[],"routes":[],"dns":{}})",
-           R"({"cniVersion":"1.0.0","dns":{"options":["ndots:5"]}})",
-           R"({"cniVersion":"1.0.0","dns":{"nameservers":[""]}})",
-           // A wrong ips[].version, and 1.x-only fields, in a 0.x result.
-           R"({"cniVersion":"0.4.0","interfaces":[{"name":"e","mtu":1500,"socketPath":"/s","pciID":"p"}],"ips":[{"version":"6","address":"10.0.0.1/8","interface":0},{"version":"4","address":"fd00::1/64"}]})",
-           R"({"cniVersion":"0.3.0","ips":[{"address":"10.0.0.1/8"}]})",
-           // No cniVersion: the config's.
-           R"({"ips":[{"address":"10.0.0.1/8","interface":0}],"interfaces":[{"name":"e"}]})",
-           R"({})",
-           "null",
-           // Numbers written in other ways, escapes, UTF-8.
-           R"({"cniVersion":"1.0.0","interfaces":[{"name":"e\u00e9\/\"x\"","mtu":1.5e3}],"ips":[{"address":"10.0.0.1/8","interface":0.0}],"routes":[{"dst":"::/0","priority":-0,"table":2.0E0}]})",
-           R"({"cniVersion":"1.0.0","interfaces":[{"name":"ü "}]})",
-           // What the fast path leaves to protobuf's parser.
-           R"({"cni_version":"0.4.0","ips":[{"address":"10.0.0.1/8","version":"4"}]})",
-           R"({"cniVersion":"1.0.0","ips":[null],"dns":null})",
-           R"({"cniVersion":"1.0.0","interfaces":[{"mtu":-0.0}]})",
-           R"({"cniVersion":"1.0.0","ips":[{"address":"10.0.0.1/8",}],})",
-           R"({"cniVersion":"1.0.0","interfaces":[{"name":"a","name":"b"}]})",
-           // Errors.
-           R"({"cniVersion":"9.9.9"})",
-           R"({"cniVersion":"1.0.0","ips":[{"address":"10.0.0.1/8","interface":2.5}]})",
-           R"({"cniVersion":"1.0.0","ips":"x"})",
-           R"({"cniVersion":"1.0.0","routes":[{"dst":"nope"}]})",
-           R"({"cniVersion":"1.0.0","ips":[{"address":"10.0.0.1/8","interface":3}]})",
-           "[]",
-           "garbage",
-       }) {
+  for (
+      const char* extra : {
+          // The no-op plugin's output (bench/, testing/).
+          R"({"cniVersion":"1.1.0","interfaces":[{"name":"eth0","sandbox":"/var/run/netns/noop"}],"ips":[{"address":"10.88.0.2/16","gateway":"10.88.0.1","interface":0}]})",
+          // Unknown keys at every level; ip4/ip6 in a 1.x result.
+          R"({"cniVersion":"1.0.0","future":{"a":[1,"b"]},"ip4":{"ip":"10.9.0.1/8"},"interfaces":[{"name":"e","x":1}],"ips":[{"address":"10.0.0.1/8","y":"z"}],"routes":[{"dst":"0.0.0.0/0","w":true}],"dns":{"domain":"d","q":[]}})",
+          // Defaults that the message's JSON leaves out, and optional
+          // fields that it keeps at 0.
+          R"({"cniVersion":"1.1.0","interfaces":[{"name":"","mac":"","mtu":0,"sandbox":"","socketPath":"","pciID":""},{}],"ips":[{"address":"10.0.0.1/8","gateway":"","interface":0,"version":""}],"routes":[{"dst":"0.0.0.0/0","gw":"","mtu":0,"advmss":0,"priority":0,"table":0,"scope":0}],"dns":{"nameservers":[],"domain":"","search":[],"options":[]}})",
+          R"({"cniVersion":"1.0.0","interfaces":[],"ips":[],"routes":[],"dns":{}})",
+          R"({"cniVersion":"1.0.0","dns":{"options":["ndots:5"]}})",
+          R"({"cniVersion":"1.0.0","dns":{"nameservers":[""]}})",
+          // A wrong ips[].version, and 1.x-only fields, in a 0.x result.
+          R"({"cniVersion":"0.4.0","interfaces":[{"name":"e","mtu":1500,"socketPath":"/s","pciID":"p"}],"ips":[{"version":"6","address":"10.0.0.1/8","interface":0},{"version":"4","address":"fd00::1/64"}]})",
+          R"({"cniVersion":"0.3.0","ips":[{"address":"10.0.0.1/8"}]})",
+          // No cniVersion: the config's.
+          R"({"ips":[{"address":"10.0.0.1/8","interface":0}],"interfaces":[{"name":"e"}]})",
+          R"({})",
+          "null",
+          // Numbers written in other ways, escapes, UTF-8.
+          R"({"cniVersion":"1.0.0","interfaces":[{"name":"e\u00e9\/\"x\"","mtu":1.5e3}],"ips":[{"address":"10.0.0.1/8","interface":0.0}],"routes":[{"dst":"::/0","priority":-0,"table":2.0E0}]})",
+          R"({"cniVersion":"1.0.0","interfaces":[{"name":"ü "}]})",
+          // What the fast path leaves to protobuf's parser.
+          R"({"cni_version":"0.4.0","ips":[{"address":"10.0.0.1/8","version":"4"}]})",
+          R"({"cniVersion":"1.0.0","ips":[null],"dns":null})",
+          R"({"cniVersion":"1.0.0","interfaces":[{"mtu":-0.0}]})",
+          R"({"cniVersion":"1.0.0","ips":[{"address":"10.0.0.1/8",}],})",
+          R"({"cniVersion":"1.0.0","interfaces":[{"name":"a","name":"b"}]})",
+          // Errors.
+          R"({"cniVersion":"9.9.9"})",
+          R"({"cniVersion":"1.0.0","ips":[{"address":"10.0.0.1/8","interface":2.5}]})",
+          R"({"cniVersion":"1.0.0","ips":"x"})",
+          R"({"cniVersion":"1.0.0","routes":[{"dst":"nope"}]})",
+          R"({"cniVersion":"1.0.0","ips":[{"address":"10.0.0.1/8","interface":3}]})",
+          "[]",
+          "garbage",
+      }) {
     inputs.push_back(extra);
   }
   return inputs;
@@ -313,8 +314,7 @@ struct Reference {
   std::string value;   // WriteJson
 };
 
-Reference OldPath(const absl::StatusOr<Result>& decoded,
-                  absl::string_view to) {
+Reference OldPath(const absl::StatusOr<Result>& decoded, absl::string_view to) {
   if (!decoded.ok()) return {decoded.status(), "", ""};
   absl::StatusOr<Result> c = ConvertResult(*decoded, to);
   if (!c.ok()) return {c.status(), "", ""};

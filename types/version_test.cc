@@ -67,9 +67,8 @@ TEST(Version, Supported) {
 TEST(Version, AtLeastMatchesParsedComparison) {
   std::vector<std::string> versions(std::begin(kSupportedVersions),
                                     std::end(kSupportedVersions));
-  for (const char* other :
-       {"", "0", "1", "0.3", "1.0", "1.1", "2.0.0", "0.3.2", "0.10.0", "01.0.0",
-        "1.0.0.0", "junk", "1.x.0"}) {
+  for (const char* other : {"", "0", "1", "0.3", "1.0", "1.1", "2.0.0", "0.3.2",
+                            "0.10.0", "01.0.0", "1.0.0.0", "junk", "1.x.0"}) {
     versions.push_back(other);
   }
   for (const std::string& a : versions) {
