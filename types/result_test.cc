@@ -331,6 +331,14 @@ Reference NewPath(absl::StatusOr<DecodedResult> decoded, absl::string_view to) {
   return {absl::OkStatus(), c->result.DebugString(), WriteJson(c->value)};
 }
 
+// ExpectSame checks that both paths gave the same status, value and result.
+void ExpectSame(const Reference& got, const Reference& want,
+                const std::string& what) {
+  EXPECT_EQ(got.status, want.status) << what;
+  EXPECT_EQ(got.value, want.value) << what;
+  EXPECT_EQ(got.result, want.result) << what;
+}
+
 std::vector<std::string> TargetVersions() {
   std::vector<std::string> out(std::begin(kSupportedVersions),
                                std::end(kSupportedVersions));
@@ -357,12 +365,9 @@ TEST(Result, ValueFromOutputMatchesTheMessagePath) {
           ++in_place;
         }
         const Reference got = NewPath(std::move(decoded), to);
-        EXPECT_EQ(got.status, want.status)
-            << input << " (config " << config_version << ") -> " << to;
-        EXPECT_EQ(got.value, want.value)
-            << input << " (config " << config_version << ") -> " << to;
-        EXPECT_EQ(got.result, want.result)
-            << input << " (config " << config_version << ") -> " << to;
+        ExpectSame(
+            got, want,
+            absl::StrCat(input, " (config ", config_version, ") -> ", to));
       }
     }
   }
@@ -385,12 +390,9 @@ TEST(Result, ValueFromCachedObjectMatchesTheMessagePath) {
             DecodeResultWithObject(*object, config_version, "bridge");
         if (decoded.ok() && decoded->object.has_value()) ++in_place;
         const Reference got = NewPath(std::move(decoded), to);
-        EXPECT_EQ(got.status, want.status)
-            << input << " (config " << config_version << ") -> " << to;
-        EXPECT_EQ(got.value, want.value)
-            << input << " (config " << config_version << ") -> " << to;
-        EXPECT_EQ(got.result, want.result)
-            << input << " (config " << config_version << ") -> " << to;
+        ExpectSame(
+            got, want,
+            absl::StrCat(input, " (config ", config_version, ") -> ", to));
       }
     }
   }
