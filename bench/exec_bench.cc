@@ -102,6 +102,24 @@ std::vector<std::string> PluginEnv(const InvokeRequest& request) {
   return env;
 }
 
+// BareExec is what a bare spawn of the no-op plugin passes to posix_spawn:
+// its path, argv and the environment PluginEnv builds.
+struct BareExec {
+  explicit BareExec(const InvokeRequest& request)
+      : path(testutil::NoopPluginPath()), env(PluginEnv(request)) {
+    for (std::string& s : env) envp.push_back(s.data());
+    envp.push_back(nullptr);
+    argv[0] = path.data();
+  }
+  BareExec(const BareExec&) = delete;
+  BareExec& operator=(const BareExec&) = delete;
+
+  std::string path;
+  std::vector<std::string> env;
+  std::vector<char*> envp;
+  char* argv[2] = {nullptr, nullptr};
+};
+
 void BM_InvokeNoop(benchmark::State& state) {
   PluginInvoker invoker;
   InvokeRequest request = Request();
@@ -179,15 +197,11 @@ BENCHMARK(BM_SpawnerRunNoop)->UseRealTime();
 
 // The floor: the least a correct runtime must do per call.
 void BM_BareSpawnNoop(benchmark::State& state) {
-  const std::string path = testutil::NoopPluginPath();
   const InvokeRequest request = Request();
-  std::vector<std::string> env_strings = PluginEnv(request);
+  BareExec exec(request);
+  const std::string& path = exec.path;
+  char* const* argv = exec.argv;
   SwitchCounter switches;
-  std::vector<char*> envp;
-  for (std::string& s : env_strings) envp.push_back(s.data());
-  envp.push_back(nullptr);
-  std::string argv0 = path;
-  char* argv[] = {argv0.data(), nullptr};
   std::string result;
   for (auto _ : state) {
     int in[2], out[2], err[2];
@@ -202,8 +216,8 @@ void BM_BareSpawnNoop(benchmark::State& state) {
     posix_spawn_file_actions_adddup2(&actions, out[1], 1);
     posix_spawn_file_actions_adddup2(&actions, err[1], 2);
     pid_t pid;
-    int rc =
-        posix_spawn(&pid, path.c_str(), &actions, nullptr, argv, envp.data());
+    int rc = posix_spawn(&pid, path.c_str(), &actions, nullptr, argv,
+                         exec.envp.data());
     posix_spawn_file_actions_destroy(&actions);
     close(in[0]);
     close(out[1]);
@@ -369,19 +383,13 @@ bool FloorPlusOnce(int64_t extras, const std::string& path, char* const* argv,
 }
 
 void BM_FloorPlus(benchmark::State& state) {
-  const std::string path = testutil::NoopPluginPath();
   const InvokeRequest request = Request();
-  std::vector<std::string> env_strings = PluginEnv(request);
-  std::vector<char*> envp;
-  for (std::string& s : env_strings) envp.push_back(s.data());
-  envp.push_back(nullptr);
-  std::string argv0 = path;
-  char* argv[] = {argv0.data(), nullptr};
+  BareExec exec(request);
   std::string result;
   SwitchCounter switches;
   int64_t spawn_ns = 0;
   for (auto _ : state) {
-    if (!FloorPlusOnce(state.range(0), path, argv, envp.data(),
+    if (!FloorPlusOnce(state.range(0), exec.path, exec.argv, exec.envp.data(),
                        request.stdin_data, result, spawn_ns)) {
       state.SkipWithError("spawn failed");
       break;

@@ -121,23 +121,21 @@ Value AddResultViaMessage(absl::string_view output) {
   return *std::move(value);
 }
 
-void BM_AddResult(benchmark::State& state) {
+// RunAddResult times `add` on the noop (arg 0) or bridge (arg 1) output.
+void RunAddResult(benchmark::State& state, Value (*add)(absl::string_view)) {
   const char* output = state.range(0) == 0 ? kNoopOutput : kBridgeOutput;
   for (auto _ : state) {
-    Value value = AddResult(output);
+    Value value = add(output);
     benchmark::DoNotOptimize(value);
   }
   state.SetLabel(state.range(0) == 0 ? "noop" : "bridge");
 }
+
+void BM_AddResult(benchmark::State& state) { RunAddResult(state, AddResult); }
 BENCHMARK(BM_AddResult)->Arg(0)->Arg(1);
 
 void BM_AddResultViaMessage(benchmark::State& state) {
-  const char* output = state.range(0) == 0 ? kNoopOutput : kBridgeOutput;
-  for (auto _ : state) {
-    Value value = AddResultViaMessage(output);
-    benchmark::DoNotOptimize(value);
-  }
-  state.SetLabel(state.range(0) == 0 ? "noop" : "bridge");
+  RunAddResult(state, AddResultViaMessage);
 }
 BENCHMARK(BM_AddResultViaMessage)->Arg(0)->Arg(1);
 
