@@ -65,6 +65,16 @@ SpawnRequest Fake(const std::string& sidecar, const std::string& config) {
   return request;
 }
 
+// RunTimed runs `request` and sets `*took` to how long Run took.
+absl::StatusOr<ProcessOutput> RunTimed(PosixSpawner& spawner,
+                                       const SpawnRequest& request,
+                                       absl::Duration* took) {
+  const absl::Time start = absl::Now();
+  absl::StatusOr<ProcessOutput> out = spawner.Run(request);
+  *took = absl::Now() - start;
+  return out;
+}
+
 // ExpectStdinToStdout runs a child that copies stdin to stdout, writes to
 // stderr and exits 3, and checks all of that came back.
 void ExpectStdinToStdout(PosixSpawner& spawner) {
@@ -267,9 +277,8 @@ TEST(PosixSpawnerTest, DeadlineKillsHungChild) {
   SpawnRequest request = Fake(R"({"sleepSeconds": 60, "stderr": "x"})", "{}");
   request.deadline = absl::Now() + absl::Milliseconds(300);
   PosixSpawner spawner;
-  absl::Time start = absl::Now();
-  auto out = spawner.Run(request);
-  absl::Duration took = absl::Now() - start;
+  absl::Duration took;
+  auto out = RunTimed(spawner, request, &took);
   EXPECT_EQ(out.status().code(), absl::StatusCode::kDeadlineExceeded)
       << out.status();
   EXPECT_THAT(out.status().message(), HasSubstr("killed"));
@@ -284,9 +293,8 @@ TEST(PosixSpawnerTest, SigtermIgnoredEscalatesToSigkill) {
   PosixSpawner::Options options;
   options.kill_grace = absl::Milliseconds(300);
   PosixSpawner spawner(options);
-  absl::Time start = absl::Now();
-  auto out = spawner.Run(request);
-  absl::Duration took = absl::Now() - start;
+  absl::Duration took;
+  auto out = RunTimed(spawner, request, &took);
   EXPECT_EQ(out.status().code(), absl::StatusCode::kDeadlineExceeded);
   EXPECT_GE(took, absl::Milliseconds(450));
   EXPECT_LT(took, absl::Milliseconds(500) + kHangSlack);
@@ -300,9 +308,8 @@ TEST(PosixSpawnerTest, GrandchildHoldingStdoutAfterChildExit) {
           "grandchildSleepSeconds": 20})",
       R"({"cniVersion":"1.0.0"})");
   PosixSpawner spawner;
-  absl::Time start = absl::Now();
-  auto out = spawner.Run(request);
-  absl::Duration took = absl::Now() - start;
+  absl::Duration took;
+  auto out = RunTimed(spawner, request, &took);
   ASSERT_TRUE(out.ok()) << out.status();
   EXPECT_EQ(out->exit_code, 0);
   EXPECT_EQ(out->stdout_data, R"({"cniVersion":"1.0.0"})");
@@ -314,9 +321,8 @@ TEST(PosixSpawnerTest, GrandchildHoldingStdoutAfterLaterChildExit) {
   // As above, but the child exits after the exit watch (pidfd) has begun.
   SpawnRequest request = Shell("sleep 5 & sleep 0.05; echo ok");
   PosixSpawner spawner;
-  absl::Time start = absl::Now();
-  auto out = spawner.Run(request);
-  absl::Duration took = absl::Now() - start;
+  absl::Duration took;
+  auto out = RunTimed(spawner, request, &took);
   ASSERT_TRUE(out.ok()) << out.status();
   EXPECT_EQ(out->exit_code, 0);
   EXPECT_EQ(out->stdout_data, "ok\n");
@@ -329,9 +335,8 @@ TEST(PosixSpawnerTest, GrandchildFloodingStderrAfterChildExit) {
   // when a descendant never stops writing (it dies of SIGPIPE afterwards).
   SpawnRequest request = Shell("cat /dev/zero >&2 & echo ok");
   PosixSpawner spawner;
-  absl::Time start = absl::Now();
-  auto out = spawner.Run(request);
-  absl::Duration took = absl::Now() - start;
+  absl::Duration took;
+  auto out = RunTimed(spawner, request, &took);
   ASSERT_TRUE(out.ok()) << out.status();
   EXPECT_EQ(out->stdout_data, "ok\n");
   EXPECT_TRUE(out->pipes_left_open);
@@ -343,9 +348,8 @@ TEST(PosixSpawnerTest, ChildClosingItsPipesEarlyIsWaitedFor) {
   // Pipes at EOF do not mean the child is done: its exit code counts.
   SpawnRequest request = Shell("echo result; exec >&- 2>&-; sleep 0.2; exit 3");
   PosixSpawner spawner;
-  absl::Time start = absl::Now();
-  auto out = spawner.Run(request);
-  absl::Duration took = absl::Now() - start;
+  absl::Duration took;
+  auto out = RunTimed(spawner, request, &took);
   ASSERT_TRUE(out.ok()) << out.status();
   EXPECT_EQ(out->stdout_data, "result\n");
   EXPECT_EQ(out->exit_code, 3);
