@@ -131,11 +131,11 @@ std::vector<std::string> HostLocalReservations(const std::string& data_dir) {
 std::vector<std::string> CacheEntries(const std::string& cache_dir) {
   std::vector<std::string> out;
   for (std::string& name : ListDir(cache_dir + "/results")) {
-    // Hidden `.spare-*` files are the library's own: zeroed spares kept for
+    // The hidden `.spares` directory is the library's own: spares kept for
     // reuse, and entries being written in the background (the next entry,
-    // until it is renamed into place). They are tested in
+    // until it is renamed into place). It is tested in
     // ocicni/result_cache_test.
-    if (absl::StartsWith(name, ".spare-")) continue;
+    if (name == ".spares") continue;
     out.push_back(std::move(name));
   }
   return out;

@@ -88,8 +88,8 @@ bool IsNotSupportedByKernel(const absl::Status& status);
 // `data_dir` as "<network>/<ip>".
 std::vector<std::string> HostLocalReservations(const std::string& data_dir);
 
-// CacheEntries lists the files in `cache_dir`/results, except the library's
-// hidden `.spare-*` files (spares kept for reuse, writes in flight).
+// CacheEntries lists the names in `cache_dir`/results, except the library's
+// hidden `.spares` directory (spares kept for reuse, writes in flight).
 std::vector<std::string> CacheEntries(const std::string& cache_dir);
 
 // HostLinks lists the links of the host namespace (this process's) whose

@@ -145,8 +145,8 @@ class FaultMatrixTest : public ::testing::Test {
 
   bool CacheEmpty() {
     for (const std::string& p : Tree(cache_dir_)) {
-      // Empty spare inodes the cache keeps for reuse are not entries.
-      if (absl::StrContains(p, "/results/.spare-")) continue;
+      // Spare inodes the cache keeps for reuse are not entries.
+      if (absl::StrContains(p, "/results/.spares")) continue;
       if (absl::StrContains(p, "/results/")) return false;
     }
     return true;

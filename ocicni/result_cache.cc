@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
@@ -74,34 +75,6 @@ std::string ForDisk(const types::CacheFile& file) {
   return bytes;
 }
 
-// Scrub overwrites the regular file at `path` with zeros in place (no block
-// is freed; a file larger than 64 KiB is emptied instead, and
-// `*kept_allocation` is then false); false when it is not a regular file or
-// cannot be written.
-bool Scrub(const std::string& path, bool* kept_allocation) {
-  *kept_allocation = false;
-  int fd = RetryOnEintr([&] {
-    return ::open(path.c_str(),
-                  O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
-  });
-  if (fd < 0) return false;
-  UniqueFd owned(fd);
-  struct stat st;
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return false;
-  constexpr off_t kMaxScrub = 64 << 10;
-  if (st.st_size > kMaxScrub) return ::ftruncate(fd, 0) == 0;
-  static const char kZeros[4096] = {};
-  for (off_t at = 0; at < st.st_size;) {
-    const size_t chunk =
-        static_cast<size_t>(std::min<off_t>(sizeof(kZeros), st.st_size - at));
-    ssize_t n = RetryOnEintr([&] { return ::pwrite(fd, kZeros, chunk, at); });
-    if (n <= 0) return false;
-    at += n;
-  }
-  *kept_allocation = true;
-  return true;
-}
-
 // ReadEntry reads a regular file of at most kMaxEntryBytes without following
 // a symlink. nullopt when it does not exist.
 absl::StatusOr<std::optional<std::string>> ReadEntry(const std::string& path) {
@@ -142,8 +115,9 @@ absl::StatusOr<std::optional<std::string>> ReadEntry(const std::string& path) {
 
 }  // namespace
 
-ResultCache::ResultCache(std::string cache_dir, bool durable)
-    : dir_(std::move(cache_dir)), durable_(durable) {
+ResultCache::ResultCache(std::string cache_dir, bool durable,
+                         absl::Duration reuse_after)
+    : dir_(std::move(cache_dir)), durable_(durable), reuse_after_(reuse_after) {
   while (dir_.size() > 1 && dir_.back() == '/') dir_.pop_back();
 }
 
@@ -156,21 +130,31 @@ ResultCache::~ResultCache() {
   if (worker_.has_value()) worker_->join();
   absl::MutexLock lock(&mu_);
   for (const Spare& spare : spares_) ::unlink(spare.name.c_str());
+  absl::MutexLock spares_lock(&spares_mu_);
+  if (!own_spares_.empty() && ::rmdir(own_spares_.c_str()) == 0) {
+    ::rmdir(SparesDir().c_str());  // when no other instance has one there
+  }
 }
 
 int ResultCache::OpenSpare(Spare* spare, struct stat* st) const {
   for (;;) {
     {
       absl::MutexLock lock(&mu_);
-      if (spares_.empty()) return -1;
-      *spare = std::move(spares_.back());
-      spares_.pop_back();
+      if (spares_.empty() ||
+          absl::Now() - spares_.front().retired < reuse_after_) {
+        return -1;
+      }
+      *spare = std::move(spares_.front());
+      spares_.pop_front();
     }
     int fd = RetryOnEintr([&] {
       return ::open(spare->name.c_str(),
                     O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
     });
-    if (fd >= 0 && ::fstat(fd, st) == 0 && S_ISREG(st->st_mode)) return fd;
+    if (fd >= 0 && ::fstat(fd, st) == 0 && S_ISREG(st->st_mode) &&
+        st->st_nlink == 1) {
+      return fd;
+    }
     // Removed or replaced behind our back: drop it, try the next one.
     if (fd >= 0) ::close(fd);
     ::unlink(spare->name.c_str());
@@ -194,7 +178,6 @@ bool ResultCache::RetireToSpare(const std::string& path) const {
     errno = EISDIR;  // Anything else: the caller's unlink reports it.
     return false;
   }
-  std::string spare;
   {
     absl::MutexLock lock(&mu_);
     if (spares_.size() >= kMaxSpares) {
@@ -202,32 +185,97 @@ bool ResultCache::RetireToSpare(const std::string& path) const {
       return false;
     }
   }
-  spare = NewSpareName();
+  absl::StatusOr<std::string> spare = NewSpareName();
   const bool settled = Settled(path, st);
-  if (::rename(path.c_str(), spare.c_str()) != 0) return false;
-  KeepSpare({std::move(spare), settled});
+  if (!spare.ok() || ::rename(path.c_str(), spare->c_str()) != 0) {
+    errno = 0;  // The caller's unlink tells what is there.
+    return false;
+  }
+  KeepSpare({*std::move(spare), settled, absl::Time()});
   return true;
 }
 
-std::string ResultCache::NewSpareName() const {
+absl::StatusOr<std::string> ResultCache::NewSpareName() const {
+  OCICNI_ASSIGN_OR_RETURN(std::string own, OwnSparesDir());
   absl::MutexLock lock(&mu_);
-  return absl::StrCat(ResultsDir(), "/.spare-", ::getpid(), "-", next_spare_++);
+  return absl::StrCat(own, "/", next_spare_++);
+}
+
+absl::StatusOr<std::string> ResultCache::OwnSparesDir() const {
+  absl::MutexLock lock(&spares_mu_);
+  if (!own_spares_.empty()) return own_spares_;
+  OCICNI_RETURN_IF_ERROR(MkdirAll(ResultsDir(), 0700));
+  const std::string all = SparesDir();
+  // Each instance has a directory of its own, locked (flock) for as long as
+  // the instance lives: another instance, of this process or any other, in
+  // any PID namespace, can tell whether its owner is gone.
+  for (int attempt = 0; attempt < 8 && own_spares_.empty(); ++attempt) {
+    // Another instance's destructor removes `all` when it leaves it empty.
+    OCICNI_RETURN_IF_ERROR(MkdirAll(all, 0700));
+    std::string made = all + "/XXXXXX";
+    if (::mkdtemp(made.data()) == nullptr) {
+      if (errno == ENOENT) continue;
+      return ErrnoToStatus(errno, absl::StrCat("create a directory in ", all));
+    }
+    OCICNI_ASSIGN_OR_RETURN(UniqueFd fd,
+                            OpenFd(made.c_str(), O_RDONLY | O_DIRECTORY));
+    if (RetryOnEintr([&] { return ::flock(fd.get(), LOCK_EX); }) != 0) {
+      return ErrnoToStatus(errno, absl::StrCat("lock ", made));
+    }
+    // Swept by another instance between mkdtemp and flock: make another.
+    struct stat st;
+    if (::fstat(fd.get(), &st) != 0 || st.st_nlink == 0) continue;
+    spares_lock_ = std::move(fd);
+    own_spares_ = std::move(made);
+  }
+  if (own_spares_.empty()) {
+    return absl::UnavailableError(
+        absl::StrCat("no directory of its own could be made in ", all));
+  }
+  SweepSpares(all, own_spares_.substr(all.size() + 1));
+  return own_spares_;
+}
+
+void ResultCache::SweepSpares(const std::string& all,
+                              const std::string& own) const {
+  // A directory nobody holds the lock of belongs to an instance that is
+  // gone (a crash, a kill): what it left there is of no use to anyone.
+  DIR* dir = ::opendir(all.c_str());
+  if (dir == nullptr) return;
+  while (struct dirent* entry = ::readdir(dir)) {
+    const std::string name = entry->d_name;
+    if (name == "." || name == ".." || name == own) continue;
+    const int fd = ::openat(::dirfd(dir), name.c_str(),
+                            O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) continue;
+    UniqueFd locked(fd);
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) continue;  // alive
+    const int listed = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    DIR* left = listed < 0 ? nullptr : ::fdopendir(listed);
+    if (left == nullptr && listed >= 0) ::close(listed);
+    if (left != nullptr) {
+      while (struct dirent* file = ::readdir(left)) {
+        if (file->d_name[0] != '.') ::unlinkat(fd, file->d_name, 0);
+      }
+      ::closedir(left);
+    }
+    ::unlinkat(::dirfd(dir), name.c_str(), AT_REMOVEDIR);
+  }
+  ::closedir(dir);
 }
 
 void ResultCache::KeepSpare(Spare spare) const {
-  // A spare holds nothing of the attachment it was.
-  bool kept_allocation = false;
-  if (!Scrub(spare.name, &kept_allocation)) {
-    ::unlink(spare.name.c_str());
-    return;
+  // Its content stays as it is: a reader may still have it open as the
+  // entry it was (see kReuseAfter).
+  spare.retired = absl::Now();
+  {
+    absl::MutexLock lock(&mu_);
+    if (spares_.size() < kMaxSpares) {
+      spares_.push_back(std::move(spare));
+      return;
+    }
   }
-  spare.settled = spare.settled && kept_allocation;
-  absl::MutexLock lock(&mu_);
-  if (spares_.size() >= kMaxSpares) {
-    ::unlink(spare.name.c_str());
-    return;
-  }
-  spares_.push_back(std::move(spare));
+  ::unlink(spare.name.c_str());
 }
 
 void ResultCache::Remember(const std::string& path, std::string bytes,
@@ -273,8 +321,7 @@ absl::StatusOr<ResultCache::Temp> ResultCache::OpenTemp() const {
     temp.size = st.st_size;
     temp.settled = spare.settled;
   } else {
-    const std::string results = ResultsDir();
-    temp.name = NewSpareName();
+    OCICNI_ASSIGN_OR_RETURN(temp.name, NewSpareName());
     auto create = [&] {
       return RetryOnEintr([&] {
         return ::open(temp.name.c_str(),
@@ -283,10 +330,6 @@ absl::StatusOr<ResultCache::Temp> ResultCache::OpenTemp() const {
       });
     };
     fd = create();
-    if (fd < 0 && errno == ENOENT) {
-      OCICNI_RETURN_IF_ERROR(MkdirAll(results, 0700));
-      fd = create();
-    }
     if (fd < 0) return ErrnoToStatus(errno, absl::StrCat("create ", temp.name));
   }
   temp.fd.reset(fd);
@@ -375,7 +418,7 @@ absl::Status ResultCache::Place(Temp temp, const std::string& path) const {
     durable_files_[path] = IdOf(temp.filled);
     ++(temp.in_place ? stats_.in_place : stats_.synced);
   }
-  if (exchanged) KeepSpare({std::move(temp.name), old_settled});
+  if (exchanged) KeepSpare({std::move(temp.name), old_settled, absl::Time()});
   return absl::OkStatus();
 }
 

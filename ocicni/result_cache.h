@@ -21,16 +21,25 @@
 //
 // Three things keep the per-pod cost low under churn:
 // - Inodes and their blocks are recycled. Remove renames an entry to a
-//   hidden spare (`.spare-<pid>-<n>`, at most kMaxSpares per instance)
-//   instead of unlinking it; a write over an existing entry exchanges the
-//   two names (renameat2 RENAME_EXCHANGE), so the old inode becomes a spare
-//   too; and Write refills a spare instead of creating a file. Spares are
-//   overwritten with zeros, never truncated. Allocating an inode is the
-//   expensive part of a create on some file systems (ext4 without a journal
-//   scans past every recently deleted inode), and freeing a block costs a
-//   synchronous discard on file systems mounted with `discard`. Spares are
-//   ignored by every reader (libcni only opens exact entry names; List
-//   skips dot files) and unlinked by the destructor.
+//   spare instead of unlinking it; a write over an existing entry exchanges
+//   the two names (renameat2 RENAME_EXCHANGE), so the old inode becomes a
+//   spare too; and Write refills a spare instead of creating a file.
+//   Allocating an inode is the expensive part of a create on some file
+//   systems (ext4 without a journal scans past every recently deleted
+//   inode), and freeing a block costs a synchronous discard on file systems
+//   mounted with `discard`.
+//   Spares, and files being written, live in a directory of each instance's
+//   own under `results/.spares/` (at most kMaxSpares spares per instance),
+//   out of sight of every reader of entries: libcni skips what it cannot
+//   read as a file, and List skips dot names. The instance holds a flock on
+//   its directory; the first write of an instance removes the directories
+//   of instances that are gone (a crash, a kill), and the destructor
+//   removes its own.
+//   A spare is left untouched for `reuse_after` (default kReuseAfter)
+//   after it stopped being an entry, then refilled oldest first: a reader
+//   (any process) that opened the entry just before it was removed or
+//   replaced reads the entry it opened, as after an unlink or a rename, and
+//   never another pod's entry written later.
 // - Decoded entries are remembered by content: a read whose bytes equal the
 //   bytes last written or read at that path returns the remembered decoding
 //   instead of parsing the JSON again (at most kMaxRemembered entries).
@@ -82,8 +91,10 @@ class ResultCache {
  public:
   // A cache entry larger than this is treated as corrupt.
   static constexpr size_t kMaxEntryBytes = 4 << 20;
-  // Removed entries kept as spare inodes for later writes.
-  static constexpr size_t kMaxSpares = 16;
+  // Removed or replaced entries kept as spare inodes for later writes.
+  static constexpr size_t kMaxSpares = 1024;
+  // How long a spare stays untouched before a write may refill it.
+  static constexpr absl::Duration kReuseAfter = absl::Seconds(1);
   // Decoded entries remembered for reads of unchanged files.
   static constexpr size_t kMaxRemembered = 256;
   // Entry files are padded to a multiple of this many bytes.
@@ -107,7 +118,8 @@ class ResultCache {
     std::shared_ptr<State> state_;
   };
 
-  explicit ResultCache(std::string cache_dir, bool durable = true);
+  explicit ResultCache(std::string cache_dir, bool durable = true,
+                       absl::Duration reuse_after = kReuseAfter);
   // Unlinks this instance's spares.
   ~ResultCache();
   ResultCache(const ResultCache&) = delete;
@@ -115,6 +127,9 @@ class ResultCache {
 
   const std::string& dir() const { return dir_; }
   std::string ResultsDir() const { return dir_ + "/results"; }
+  // Where spares and files being written live, in a directory per
+  // instance (see above).
+  std::string SparesDir() const { return dir_ + "/results/.spares"; }
 
   // Write stores `file` (kind cniCacheV1) under its network/container/ifname,
   // creating <dir>/results (0700) when needed. Errors: kInvalidArgument for
@@ -234,29 +249,39 @@ class ResultCache {
                 types::DecodedCacheFile decoded) const;
   void Forget(const std::string& path) const;
 
-  // A spare file, and whether its size and allocation are known to be on
-  // disk: it was an entry this instance made durable (FileId matched), and
-  // nothing has written it since but this instance's scrub.
+  // A spare file, whether its size and allocation are known to be on disk
+  // (it was an entry this instance made durable, FileId matched), and when
+  // it stopped being an entry.
   struct Spare {
     std::string name;
     bool settled = false;
+    absl::Time retired;
   };
-  // OpenSpare opens a spare for rewriting and sets `*spare` and `*st`; -1
-  // when there is none usable.
+  // OpenSpare opens the oldest spare retired at least reuse_after ago for
+  // rewriting and sets `*spare` and `*st`; -1 when there is none usable.
   int OpenSpare(Spare* spare, struct stat* st) const;
   // RetireToSpare moves the regular file at `path` out of the way as a
   // spare: true when done, false when the caller should unlink instead
   // (no room, not a regular file, or the rename failed; errno is then
   // that of the failure, ENOENT when nothing is there).
   bool RetireToSpare(const std::string& path) const;
-  // KeepSpare scrubs the file at `spare.name` and keeps it as a spare, or
-  // unlinks it when that fails or there is no room.
+  // KeepSpare keeps the file at `spare.name` as a spare retired now, or
+  // unlinks it when there is no room.
   void KeepSpare(Spare spare) const;
   // Settled reports whether `st` (of the entry at `path`) is the file this
   // instance made durable there, untouched since, and forgets it.
   bool Settled(const std::string& path, const struct stat& st) const;
-  // A new name for a spare; files being written carry one too.
-  std::string NewSpareName() const;
+  // A new name for a spare in this instance's own spares directory; files
+  // being written carry one too. Errors: those of OwnSparesDir.
+  absl::StatusOr<std::string> NewSpareName() const;
+  // OwnSparesDir returns this instance's directory in SparesDir, making it
+  // (and the results directory, 0700) and sweeping what dead instances left
+  // the first time. Errors: ErrnoToStatus of the mkdir/open/flock, naming
+  // the directory.
+  absl::StatusOr<std::string> OwnSparesDir() const;
+  // SweepSpares removes every directory in `all` but `own` whose lock is
+  // free (its instance is gone), with the files in it.
+  void SweepSpares(const std::string& all, const std::string& own) const;
 
   std::string dir_;
   bool durable_;
@@ -268,7 +293,9 @@ class ResultCache {
   mutable absl::Mutex mu_;
   mutable absl::flat_hash_map<std::string, Remembered> remembered_
       ABSL_GUARDED_BY(mu_);
-  mutable std::vector<Spare> spares_ ABSL_GUARDED_BY(mu_);
+  absl::Duration reuse_after_;
+  // Oldest first.
+  mutable std::deque<Spare> spares_ ABSL_GUARDED_BY(mu_);
   // FileId identifies the file an entry is: inode, size, and the time of
   // its last write (a rename does not change it). An entry whose file still
   // matches what this instance made durable was not rewritten by another
@@ -288,6 +315,10 @@ class ResultCache {
   mutable absl::flat_hash_map<std::string, FileId> durable_files_
       ABSL_GUARDED_BY(mu_);
   mutable uint64_t next_spare_ ABSL_GUARDED_BY(mu_) = 0;
+  // This instance's spares directory, and the locked fd that marks it live.
+  mutable absl::Mutex spares_mu_ ABSL_ACQUIRED_AFTER(mu_);
+  mutable std::string own_spares_ ABSL_GUARDED_BY(spares_mu_);
+  mutable UniqueFd spares_lock_ ABSL_GUARDED_BY(spares_mu_);
   // Entries written behind, not yet renamed into place.
   mutable absl::flat_hash_map<std::string,
                               std::shared_ptr<const types::DecodedCacheFile>>

@@ -1,8 +1,10 @@
 #include "ocicni/result_cache.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -183,6 +185,31 @@ std::vector<std::string> Names(const std::string& dir,
   return out;
 }
 
+// Spares lists the files in the spares directories of the cache at `dir`
+// (full paths), where removed entries and files being written live.
+std::vector<std::string> Spares(const std::string& dir) {
+  const std::string all = dir + "/results/.spares";
+  std::vector<std::string> out;
+  for (const std::string& sub : Names(all, "")) {
+    if (sub == "." || sub == "..") continue;
+    for (const std::string& name : Names(all + "/" + sub, "")) {
+      if (name != "." && name != "..")
+        out.push_back(all + "/" + sub + "/" + name);
+    }
+  }
+  return out;
+}
+
+// Hidden lists the dot files in <dir>/results but the spares directory:
+// nothing of the library's own but entries may show there.
+std::vector<std::string> Hidden(const std::string& dir) {
+  std::vector<std::string> out;
+  for (const std::string& name : Names(dir + "/results", ".")) {
+    if (name != "." && name != ".." && name != ".spares") out.push_back(name);
+  }
+  return out;
+}
+
 ino_t Inode(const std::string& path) {
   struct stat st;
   return stat(path.c_str(), &st) == 0 ? st.st_ino : 0;
@@ -191,12 +218,12 @@ ino_t Inode(const std::string& path) {
 TEST_F(ResultCacheTest, RemovedEntriesBecomeSparesThatWritesReuse) {
   const std::string results = dir_ + "/results";
   {
-    ResultCache cache(dir_);
+    ResultCache cache(dir_, /*durable=*/true, absl::ZeroDuration());
     ASSERT_TRUE(cache.Write(Entry("n", "c1", "eth0")).ok());
     const ino_t first = Inode(results + "/n-c1-eth0");
     ASSERT_TRUE(cache.Remove("n", "c1", "eth0").ok());
     EXPECT_EQ(Inode(results + "/n-c1-eth0"), 0u);
-    ASSERT_EQ(Names(results, ".spare-").size(), 1u);
+    ASSERT_EQ(Spares(dir_).size(), 1u);
     // Hidden from every listing.
     EXPECT_TRUE(cache.ListAll()->empty());
 
@@ -207,8 +234,8 @@ TEST_F(ResultCacheTest, RemovedEntriesBecomeSparesThatWritesReuse) {
     EXPECT_EQ(Inode(results + "/m-c2-eth1"), first);
     EXPECT_EQ(OnDisk(ReadFile(results + "/m-c2-eth1")),
               types::EncodeCacheFile(small));
-    EXPECT_TRUE(Names(results, ".spare-").empty());
-    EXPECT_TRUE(Names(results, ".tmp-").empty());
+    EXPECT_TRUE(Spares(dir_).empty());
+    EXPECT_TRUE(Hidden(dir_).empty());
 
     // At most kMaxSpares are kept; the rest are unlinked.
     const int n = static_cast<int>(ResultCache::kMaxSpares) + 5;
@@ -219,56 +246,143 @@ TEST_F(ResultCacheTest, RemovedEntriesBecomeSparesThatWritesReuse) {
     for (int i = 0; i < n; ++i) {
       ASSERT_TRUE(cache.Remove("x", "c" + std::to_string(i), "eth0").ok());
     }
-    EXPECT_EQ(Names(results, ".spare-").size(), ResultCache::kMaxSpares);
+    EXPECT_EQ(Spares(dir_).size(), ResultCache::kMaxSpares);
     EXPECT_EQ(Names(results, "x-").size(), 0u);
   }
-  // The destructor cleans up its spares.
-  EXPECT_TRUE(Names(results, ".spare-").empty());
+  // The destructor cleans up its spares, and their directory.
+  EXPECT_TRUE(Spares(dir_).empty());
+  EXPECT_NE(access((results + "/.spares").c_str(), F_OK), 0);
   EXPECT_EQ(Names(results, "m-").size(), 1u);
 }
 
-TEST_F(ResultCacheTest, RewritingAnEntryKeepsTheOldInodeAsAZeroedSpare) {
+TEST_F(ResultCacheTest, RewritingAnEntryKeepsTheOldInodeAsASpare) {
   const std::string results = dir_ + "/results";
   ResultCache cache(dir_);
   types::CacheFile f = Entry("n", "c", "eth0");
   ASSERT_TRUE(cache.Write(f).ok());
   const ino_t first = Inode(results + "/n-c-eth0");
+  const std::string old_bytes = ReadFile(results + "/n-c-eth0");
   f.set_netns("/var/run/netns/second");
   ASSERT_TRUE(cache.Write(f).ok());
   EXPECT_EQ(OnDisk(ReadFile(results + "/n-c-eth0")), types::EncodeCacheFile(f));
-  std::vector<std::string> spares = Names(results, ".spare-");
+  std::vector<std::string> spares = Spares(dir_);
   ASSERT_EQ(spares.size(), 1u);
-  // The old entry's inode, its content overwritten with zeros.
-  const std::string spare = results + "/" + spares[0];
+  // The old entry's inode, untouched.
+  const std::string spare = spares[0];
   EXPECT_EQ(Inode(spare), first);
-  const std::string zeros = ReadFile(spare);
-  EXPECT_FALSE(zeros.empty());
-  EXPECT_EQ(zeros, std::string(zeros.size(), '\0'));
-  // Removing scrubs the same way.
-  ASSERT_TRUE(cache.Remove("n", "c", "eth0").ok());
-  for (const std::string& name : Names(results, ".spare-")) {
-    const std::string bytes = ReadFile(results + "/" + name);
-    EXPECT_EQ(bytes, std::string(bytes.size(), '\0')) << name;
+  EXPECT_EQ(ReadFile(spare), old_bytes);
+}
+
+// A reader that opened an entry just before it was removed or replaced
+// reads the entry it opened, whatever other pods write meanwhile: the
+// inode is not refilled before reuse_after.
+TEST_F(ResultCacheTest, AReaderOfARetiredEntryReadsItWhole) {
+  const std::string path = dir_ + "/results/n-c-eth0";
+  const absl::Duration reuse_after = absl::Milliseconds(300);
+  ResultCache cache(dir_, /*durable=*/true, reuse_after);
+  auto other_pods_write = [&](const std::string& tag) {
+    for (int i = 0; i < 3; ++i) {
+      const std::string cid = absl::StrCat(tag, i);
+      ASSERT_TRUE(cache.Write(Entry("n", cid, "eth0")).ok());
+      ASSERT_TRUE(cache.Remove("n", cid, "eth0").ok());
+    }
+  };
+  auto read_all = [](int fd) {
+    std::string bytes(2 * ResultCache::kPaddedSize, '\0');
+    ssize_t n = pread(fd, bytes.data(), bytes.size(), 0);
+    bytes.resize(n < 0 ? 0 : static_cast<size_t>(n));
+    return bytes;
+  };
+
+  types::CacheFile f = Entry("n", "c", "eth0");
+  ASSERT_TRUE(cache.Write(f).ok());
+  const std::string written = ReadFile(path);
+  // Replaced (the old inode is exchanged out), then removed.
+  for (int step = 0; step < 2; ++step) {
+    const absl::Time opened = absl::Now();
+    UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    ASSERT_TRUE(fd.valid());
+    const std::string before = read_all(fd.get());
+    if (step == 0) {
+      types::CacheFile again = f;
+      again.set_netns("/var/run/netns/again");
+      ASSERT_TRUE(cache.Write(again).ok());
+    } else {
+      ASSERT_TRUE(cache.Remove("n", "c", "eth0").ok());
+    }
+    other_pods_write(absl::StrCat("s", step, "-"));
+    if (absl::Now() - opened < reuse_after) {
+      EXPECT_EQ(read_all(fd.get()), before) << "step " << step;
+    }
   }
+  EXPECT_EQ(OnDisk(written), types::EncodeCacheFile(f));
+
+  // Once reuse_after has passed, spares are refilled (oldest first).
+  absl::SleepFor(reuse_after);
+  std::vector<std::string> spares = Spares(dir_);
+  ASSERT_FALSE(spares.empty());
+  const size_t kept = spares.size();
+  ASSERT_TRUE(cache.Write(Entry("n", "later", "eth0")).ok());
+  EXPECT_EQ(Spares(dir_).size(), kept - 1);
+}
+
+// Each instance keeps its spares in a directory of its own under a flock:
+// the first write of an instance removes what instances that are gone left
+// there, and nothing of a live one.
+TEST_F(ResultCacheTest, WhatAGoneInstanceLeftIsSweptNotWhatALiveOneHas) {
+  // A gone instance: a process that leaves a spare and dies without running
+  // the destructor.
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    auto* gone = new ResultCache(dir_, /*durable=*/false);
+    const bool ok = gone->Write(Entry("n", "gone", "eth0")).ok() &&
+                    gone->Remove("n", "gone", "eth0").ok();
+    _exit(ok ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  const std::vector<std::string> left = Spares(dir_);
+  ASSERT_EQ(left.size(), 1u);
+
+  ResultCache live(dir_, /*durable=*/false);
+  ASSERT_TRUE(live.Write(Entry("n", "live", "eth0")).ok());
+  ASSERT_TRUE(live.Remove("n", "live", "eth0").ok());
+  std::vector<std::string> now = Spares(dir_);
+  ASSERT_EQ(now.size(), 1u);
+  EXPECT_NE(now[0], left[0]);
+  const std::string gone_dir = left[0].substr(0, left[0].rfind('/'));
+  EXPECT_NE(access(gone_dir.c_str(), F_OK), 0) << gone_dir;
+
+  // Another instance (here, of the same process) leaves the live one's.
+  {
+    ResultCache other(dir_, /*durable=*/false);
+    ASSERT_TRUE(other.Write(Entry("n", "other", "eth0")).ok());
+    EXPECT_EQ(Spares(dir_), now);
+  }
+  // Only the entries and .spares are in results/.
+  EXPECT_TRUE(Hidden(dir_).empty());
+  EXPECT_EQ(Names(dir_ + "/results", "n-").size(), 1u);
 }
 
 TEST_F(ResultCacheTest, SpareRemovedOrReplacedBehindItsBackIsSkipped) {
   const std::string results = dir_ + "/results";
-  ResultCache cache(dir_);
+  ResultCache cache(dir_, /*durable=*/true, absl::ZeroDuration());
   ASSERT_TRUE(cache.Write(Entry("n", "a", "eth0")).ok());
   ASSERT_TRUE(cache.Write(Entry("n", "b", "eth0")).ok());
   ASSERT_TRUE(cache.Remove("n", "a", "eth0").ok());
   ASSERT_TRUE(cache.Remove("n", "b", "eth0").ok());
-  std::vector<std::string> spares = Names(results, ".spare-");
+  std::vector<std::string> spares = Spares(dir_);
   ASSERT_EQ(spares.size(), 2u);
   // One vanishes, the other becomes a directory.
-  ASSERT_EQ(unlink((results + "/" + spares[0]).c_str()), 0);
-  ASSERT_EQ(unlink((results + "/" + spares[1]).c_str()), 0);
-  ASSERT_EQ(mkdir((results + "/" + spares[1]).c_str(), 0700), 0);
+  ASSERT_EQ(unlink(spares[0].c_str()), 0);
+  ASSERT_EQ(unlink(spares[1].c_str()), 0);
+  ASSERT_EQ(mkdir(spares[1].c_str(), 0700), 0);
   types::CacheFile f = Entry("n", "c", "eth0");
   ASSERT_TRUE(cache.Write(f).ok());
   EXPECT_EQ(OnDisk(ReadFile(results + "/n-c-eth0")), types::EncodeCacheFile(f));
-  rmdir((results + "/" + spares[1]).c_str());
+  rmdir(spares[1].c_str());
 }
 
 TEST_F(ResultCacheTest, RemoveOfANonRegularEntryStillFails) {
@@ -278,7 +392,7 @@ TEST_F(ResultCacheTest, RemoveOfANonRegularEntryStillFails) {
   ASSERT_TRUE(cache.Remove("n", "c", "eth0").ok());
   ASSERT_EQ(mkdir((results + "/n-d-eth0").c_str(), 0700), 0);
   EXPECT_FALSE(cache.Remove("n", "d", "eth0").ok());
-  EXPECT_EQ(Names(results, ".spare-").size(), 1u);
+  EXPECT_EQ(Spares(dir_).size(), 1u);
   rmdir((results + "/n-d-eth0").c_str());
 }
 
@@ -365,8 +479,8 @@ TEST_F(ResultCacheTest, FirstEntryThenResultWrittenBehind) {
     ASSERT_TRUE(cache.WriteBehind(full).ok());
   }
   EXPECT_EQ(OnDisk(ReadFile(path)), types::EncodeCacheFile(full));
-  EXPECT_TRUE(Names(dir_ + "/results", ".tmp-").empty());
-  EXPECT_TRUE(Names(dir_ + "/results", ".spare-").empty());
+  EXPECT_TRUE(Hidden(dir_).empty());
+  EXPECT_TRUE(Spares(dir_).empty());
 }
 
 TEST_F(ResultCacheTest, WithoutDurabilityEveryWriteIsImmediate) {
@@ -410,7 +524,7 @@ TEST_F(ResultCacheTest, AWriteBehindThatCannotLandLeavesTheFirstEntry) {
     rmdir((path + "/x").c_str());
     rmdir(path.c_str());
   }
-  EXPECT_TRUE(Names(results, ".tmp-").empty());
+  EXPECT_TRUE(Hidden(dir_).empty());
 }
 
 // Whether `dir` is on a file system that overwrites files in place (ext2/3/4,
@@ -440,7 +554,7 @@ TEST_F(ResultCacheTest, SettledSparesAreCommittedInPlace) {
     GTEST_SKIP() << dir_ << " is not on ext2/3/4 or XFS: every file gets "
                  << "its own fdatasync there";
   }
-  ResultCache cache(dir_);
+  ResultCache cache(dir_, /*durable=*/true, absl::ZeroDuration());
   for (int i = 0; i < 4; ++i) {
     Cycle(cache, Entry("n", absl::StrCat("c", i), "eth0"));
   }
@@ -471,8 +585,7 @@ TEST_F(ResultCacheTest, AnEntryRewrittenByAnotherToolIsNotRefilledInPlace) {
     GTEST_SKIP() << dir_ << " is not on ext2/3/4 or XFS: nothing is "
                  << "refilled in place there";
   }
-  ResultCache cache(dir_);
-  Cycle(cache, Entry("n", "warm", "eth0"));
+  ResultCache cache(dir_, /*durable=*/true, absl::ZeroDuration());
   // Another tool rewrites an entry in place, as libcni does (O_TRUNC, no
   // fsync): its blocks may not be allocated on disk yet, so the spare it
   // becomes must get an fdatasync of its own when it is refilled.
@@ -489,7 +602,8 @@ TEST_F(ResultCacheTest, AnEntryRewrittenByAnotherToolIsNotRefilledInPlace) {
   WriteFile(path, same_size);
   ASSERT_TRUE(cache.Remove("n", "c", "eth0").ok());
   const ResultCache::CommitStats before = cache.Stats();
-  // Spares are refilled last-in first-out: this one gets that file.
+  // The only spare: the write gets that file.
+  ASSERT_EQ(Spares(dir_).size(), 1u);
   ASSERT_TRUE(cache.StartWrite(first).Wait().ok());
   const ResultCache::CommitStats after = cache.Stats();
   EXPECT_EQ(after.synced, before.synced + 1);
@@ -521,7 +635,7 @@ TEST_F(ResultCacheTest, ConcurrentAttachmentsStayConsistent) {
   for (std::thread& t : threads) t.join();
   EXPECT_EQ(bad.load(), 0);
   EXPECT_TRUE(cache.ListAll()->empty());
-  EXPECT_TRUE(Names(dir_ + "/results", ".tmp-").empty());
+  EXPECT_TRUE(Hidden(dir_).empty());
 }
 
 }  // namespace
