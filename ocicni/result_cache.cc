@@ -212,6 +212,11 @@ absl::StatusOr<std::string> ResultCache::OwnSparesDir() const {
   for (int attempt = 0; attempt < 8 && own_spares_.empty(); ++attempt) {
     // Another instance's destructor removes `all` when it leaves it empty.
     OCICNI_RETURN_IF_ERROR(MkdirAll(all, 0700));
+    struct stat all_st;
+    if (::lstat(all.c_str(), &all_st) != 0 || !S_ISDIR(all_st.st_mode)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(all, " is not a directory (a symlink?)"));
+    }
     std::string made = all + "/XXXXXX";
     if (::mkdtemp(made.data()) == nullptr) {
       if (errno == ENOENT) continue;

@@ -215,6 +215,32 @@ ino_t Inode(const std::string& path) {
   return stat(path.c_str(), &st) == 0 ? st.st_ino : 0;
 }
 
+// The spares directory is the cache's own: a file or a symlink there is an
+// error naming it, and Remove still removes.
+TEST_F(ResultCacheTest, SparesPathThatIsNotADirectory) {
+  const std::string results = dir_ + "/results";
+  ASSERT_EQ(mkdir(dir_.c_str(), 0700), 0);
+  ASSERT_EQ(mkdir(results.c_str(), 0700), 0);
+  ASSERT_EQ(mkdir((dir_ + "/elsewhere").c_str(), 0700), 0);
+  for (bool as_symlink : {false, true}) {
+    unlink((results + "/.spares").c_str());
+    if (as_symlink) {
+      ASSERT_EQ(symlink("../elsewhere", (results + "/.spares").c_str()), 0);
+    } else {
+      WriteFile(results + "/.spares", "x");
+    }
+    ResultCache cache(dir_);
+    absl::Status s = cache.Write(Entry("n", "c", "eth0"));
+    EXPECT_FALSE(s.ok());
+    EXPECT_NE(s.message().find(results + "/.spares"), std::string::npos) << s;
+    WriteFile(results + "/n-c-eth0",
+              types::EncodeCacheFile(Entry("n", "c", "eth0")));
+    EXPECT_TRUE(cache.Remove("n", "c", "eth0").ok());
+    EXPECT_NE(access((results + "/n-c-eth0").c_str(), F_OK), 0);
+  }
+  EXPECT_TRUE(Names(dir_ + "/elsewhere", "").size() == 2u);  // . and ..
+}
+
 TEST_F(ResultCacheTest, RemovedEntriesBecomeSparesThatWritesReuse) {
   const std::string results = dir_ + "/results";
   {
