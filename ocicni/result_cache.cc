@@ -191,7 +191,7 @@ bool ResultCache::RetireToSpare(const std::string& path) const {
     errno = 0;  // The caller's unlink tells what is there.
     return false;
   }
-  KeepSpare({*std::move(spare), settled, absl::Time()});
+  KeepSpare(*std::move(spare), settled);
   return true;
 }
 
@@ -269,18 +269,17 @@ void ResultCache::SweepSpares(const std::string& all,
   ::closedir(dir);
 }
 
-void ResultCache::KeepSpare(Spare spare) const {
+void ResultCache::KeepSpare(std::string name, bool settled) const {
   // Its content stays as it is: a reader may still have it open as the
   // entry it was (see kReuseAfter).
-  spare.retired = absl::Now();
   {
     absl::MutexLock lock(&mu_);
     if (spares_.size() < kMaxSpares) {
-      spares_.push_back(std::move(spare));
+      spares_.push_back({std::move(name), settled, absl::Now()});
       return;
     }
   }
-  ::unlink(spare.name.c_str());
+  ::unlink(name.c_str());
 }
 
 void ResultCache::Remember(const std::string& path, std::string bytes,
@@ -423,7 +422,7 @@ absl::Status ResultCache::Place(Temp temp, const std::string& path) const {
     durable_files_[path] = IdOf(temp.filled);
     ++(temp.in_place ? stats_.in_place : stats_.synced);
   }
-  if (exchanged) KeepSpare({std::move(temp.name), old_settled, absl::Time()});
+  if (exchanged) KeepSpare(std::move(temp.name), old_settled);
   return absl::OkStatus();
 }
 

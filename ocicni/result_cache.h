@@ -32,9 +32,9 @@
 //   own under `results/.spares/` (at most kMaxSpares spares per instance),
 //   out of sight of every reader of entries: libcni skips what it cannot
 //   read as a file, and List skips dot names. The instance holds a flock on
-//   its directory; the first write of an instance removes the directories
-//   of instances that are gone (a crash, a kill), and the destructor
-//   removes its own.
+//   its directory; the first write or removal of an instance removes the
+//   directories of instances that are gone (a crash, a kill), and the
+//   destructor removes its own.
 //   A spare is left untouched for `reuse_after` (default kReuseAfter)
 //   after it stopped being an entry, then refilled oldest first: a reader
 //   (any process) that opened the entry just before it was removed or
@@ -265,9 +265,9 @@ class ResultCache {
   // (no room, not a regular file, or the rename failed; errno is then
   // that of the failure, ENOENT when nothing is there).
   bool RetireToSpare(const std::string& path) const;
-  // KeepSpare keeps the file at `spare.name` as a spare retired now, or
-  // unlinks it when there is no room.
-  void KeepSpare(Spare spare) const;
+  // KeepSpare keeps the file at `name` as a spare retired now (`settled`:
+  // see Spare), or unlinks it when there is no room.
+  void KeepSpare(std::string name, bool settled) const;
   // Settled reports whether `st` (of the entry at `path`) is the file this
   // instance made durable there, untouched since, and forgets it.
   bool Settled(const std::string& path, const struct stat& st) const;

@@ -637,6 +637,62 @@ TEST_F(ResultCacheTest, AnEntryRewrittenByAnotherToolIsNotRefilledInPlace) {
   EXPECT_EQ(OnDisk(ReadFile(path)), types::EncodeCacheFile(first));
 }
 
+// Two instances on one cache dir (a runtime and a CLI, say) churn entries
+// while another process's reader reads every entry file by name, as libcni
+// does: whatever it reads whole is the entry of that name, never zeros or
+// another pod's entry.
+TEST_F(ResultCacheTest, AReaderOfEntryFilesNeverSeesAnotherPodsEntry) {
+  ResultCache durable(dir_);
+  ResultCache quick(dir_, /*durable=*/false);
+  const std::string results = dir_ + "/results";
+  ASSERT_TRUE(quick.Write(Entry("n", "seed", "eth0")).ok());
+  std::atomic<bool> done{false};
+  std::atomic<int> bad{0}, read_whole{0};
+  std::thread reader([&] {
+    while (!done.load()) {
+      for (const std::string& name : Names(results, "n-")) {
+        std::string bytes;
+        {
+          std::ifstream in(results + "/" + name, std::ios::binary);
+          if (!in) continue;  // removed meanwhile
+          std::stringstream all;
+          all << in.rdbuf();
+          bytes = all.str();
+        }
+        auto decoded = types::DecodeCacheFile(bytes, name);
+        if (!decoded.ok() ||
+            "n-" + decoded->file.container_id() + "-eth0" != name) {
+          ADD_FAILURE() << name << ": " << bytes.substr(0, 120);
+          ++bad;
+        }
+        ++read_whole;
+      }
+    }
+  });
+  std::vector<std::thread> writers;
+  for (int t = 0; t < 4; ++t) {
+    writers.emplace_back([&, t] {
+      ResultCache& cache = t % 2 == 0 ? durable : quick;
+      for (int i = 0; i < 40; ++i) {
+        const std::string cid = absl::StrCat("c", t, "-", i);
+        types::CacheFile full = Entry("n", cid, "eth0");
+        types::CacheFile first = full;
+        first.clear_result();
+        if (!cache.StartWrite(first).Wait().ok() ||
+            !cache.WriteBehind(full).ok() ||
+            !cache.Remove("n", cid, "eth0").ok()) {
+          ++bad;
+        }
+      }
+    });
+  }
+  for (std::thread& t : writers) t.join();
+  done = true;
+  reader.join();
+  EXPECT_EQ(bad.load(), 0);
+  EXPECT_GT(read_whole.load(), 0);
+}
+
 TEST_F(ResultCacheTest, ConcurrentAttachmentsStayConsistent) {
   ResultCache cache(dir_);
   std::vector<std::thread> threads;
