@@ -188,6 +188,7 @@ bool ResultCache::RetireToSpare(const std::string& path) const {
   absl::StatusOr<std::string> spare = NewSpareName();
   const bool settled = Settled(path, st);
   if (!spare.ok() || ::rename(path.c_str(), spare->c_str()) != 0) {
+    if (spare.ok() && errno == ENOENT) DropOwnSparesDir(*spare);
     errno = 0;  // The caller's unlink tells what is there.
     return false;
   }
@@ -239,6 +240,18 @@ absl::StatusOr<std::string> ResultCache::OwnSparesDir() const {
   }
   SweepSpares(all, own_spares_.substr(all.size() + 1));
   return own_spares_;
+}
+
+bool ResultCache::DropOwnSparesDir(const std::string& name) const {
+  absl::MutexLock lock(&spares_mu_);
+  if (own_spares_.empty() || !absl::StartsWith(name, own_spares_ + "/")) {
+    return false;
+  }
+  struct stat st;
+  if (::fstat(spares_lock_.get(), &st) == 0 && st.st_nlink > 0) return false;
+  own_spares_.clear();
+  spares_lock_.reset();
+  return true;
 }
 
 void ResultCache::SweepSpares(const std::string& all,
@@ -325,16 +338,21 @@ absl::StatusOr<ResultCache::Temp> ResultCache::OpenTemp() const {
     temp.size = st.st_size;
     temp.settled = spare.settled;
   } else {
-    OCICNI_ASSIGN_OR_RETURN(temp.name, NewSpareName());
-    auto create = [&] {
-      return RetryOnEintr([&] {
+    auto create = [&]() -> absl::Status {
+      OCICNI_ASSIGN_OR_RETURN(temp.name, NewSpareName());
+      fd = RetryOnEintr([&] {
         return ::open(temp.name.c_str(),
                       O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
                       0600);
       });
+      if (fd >= 0) return absl::OkStatus();
+      return ErrnoToStatus(errno, absl::StrCat("create ", temp.name));
     };
-    fd = create();
-    if (fd < 0) return ErrnoToStatus(errno, absl::StrCat("create ", temp.name));
+    absl::Status created = create();
+    if (absl::IsNotFound(created) && DropOwnSparesDir(temp.name)) {
+      created = create();  // the directories were removed: made again
+    }
+    OCICNI_RETURN_IF_ERROR(created);
   }
   temp.fd.reset(fd);
   return temp;

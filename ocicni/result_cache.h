@@ -279,6 +279,10 @@ class ResultCache {
   // the first time. Errors: ErrnoToStatus of the mkdir/open/flock, naming
   // the directory.
   absl::StatusOr<std::string> OwnSparesDir() const;
+  // DropOwnSparesDir forgets this instance's spares directory when it was
+  // removed behind its back (`name` was to be in it): the next
+  // OwnSparesDir makes a new one. True when it did.
+  bool DropOwnSparesDir(const std::string& name) const;
   // SweepSpares removes every directory in `all` but `own` whose lock is
   // free (its instance is gone), with the files in it.
   void SweepSpares(const std::string& all, const std::string& own) const;

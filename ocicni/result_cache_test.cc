@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -390,6 +391,25 @@ TEST_F(ResultCacheTest, WhatAGoneInstanceLeftIsSweptNotWhatALiveOneHas) {
   // Only the entries and .spares are in results/.
   EXPECT_TRUE(Hidden(dir_).empty());
   EXPECT_EQ(Names(dir_ + "/results", "n-").size(), 1u);
+}
+
+// The results directory removed while an instance lives (by hand, by a
+// cleanup tool): later writes make it again, with a new spares directory.
+TEST_F(ResultCacheTest, ResultsRemovedBehindItsBackAreMadeAgain) {
+  const std::string results = dir_ + "/results";
+  ResultCache cache(dir_, /*durable=*/true, absl::ZeroDuration());
+  ASSERT_TRUE(cache.Write(Entry("n", "a", "eth0")).ok());
+  ASSERT_TRUE(cache.Remove("n", "a", "eth0").ok());  // one spare
+  ASSERT_EQ(Spares(dir_).size(), 1u);
+  std::filesystem::remove_all(results);
+  types::CacheFile f = Entry("n", "b", "eth0");
+  absl::Status written = cache.Write(f);
+  ASSERT_TRUE(written.ok()) << written;
+  EXPECT_EQ(OnDisk(ReadFile(results + "/n-b-eth0")), types::EncodeCacheFile(f));
+  // Removal retires to the new spares directory again.
+  ASSERT_TRUE(cache.Remove("n", "b", "eth0").ok());
+  EXPECT_EQ(Spares(dir_).size(), 1u);
+  EXPECT_TRUE(Hidden(dir_).empty());
 }
 
 TEST_F(ResultCacheTest, SpareRemovedOrReplacedBehindItsBackIsSkipped) {
