@@ -131,23 +131,45 @@ std::string RealConflist(absl::string_view bridge, absl::string_view data_dir) {
       R"("}}]})");
 }
 
-// SelfUsage is what this process's threads (plugin processes not included)
-// have used so far: CPU time (user + system) and context switches
+// Usage is the CPU time (user + system) used so far by this process's
+// threads (`self`), by its reaped children (`plugins`: the plugin processes,
+// from the clone that starts each one), and by the whole machine, busy and
+// idle (/proc/stat, every CPU; busy includes interrupts and kernel threads
+// such as the block layer's workers), plus this process's context switches
 // (voluntary + involuntary).
-struct SelfUsage {
-  double cpu_s = 0;
+struct Usage {
+  double self_s = 0;
+  double plugins_s = 0;
+  double busy_s = 0;
+  double idle_s = 0;
   int64_t switches = 0;
 };
 
-SelfUsage GetSelfUsage() {
-  struct rusage usage;
-  ::getrusage(RUSAGE_SELF, &usage);
-  auto seconds = [](const struct timeval& tv) {
-    return static_cast<double>(tv.tv_sec) +
-           static_cast<double>(tv.tv_usec) / 1e6;
-  };
-  return {seconds(usage.ru_utime) + seconds(usage.ru_stime),
-          static_cast<int64_t>(usage.ru_nvcsw + usage.ru_nivcsw)};
+double Seconds(const struct timeval& tv) {
+  return static_cast<double>(tv.tv_sec) +
+         static_cast<double>(tv.tv_usec) / 1e6;
+}
+
+Usage GetUsage() {
+  Usage usage;
+  struct rusage self, children;
+  ::getrusage(RUSAGE_SELF, &self);
+  ::getrusage(RUSAGE_CHILDREN, &children);
+  usage.self_s = Seconds(self.ru_utime) + Seconds(self.ru_stime);
+  usage.plugins_s = Seconds(children.ru_utime) + Seconds(children.ru_stime);
+  usage.switches = static_cast<int64_t>(self.ru_nvcsw + self.ru_nivcsw);
+  // "cpu  user nice system idle iowait irq softirq steal ..." in clock ticks.
+  std::ifstream stat("/proc/stat");
+  std::string label;
+  double t[8] = {};
+  stat >> label;
+  for (double& v : t) stat >> v;
+  if (stat && label == "cpu") {
+    const double tick = 1.0 / static_cast<double>(::sysconf(_SC_CLK_TCK));
+    usage.busy_s = (t[0] + t[1] + t[2] + t[5] + t[6] + t[7]) * tick;
+    usage.idle_s = (t[3] + t[4]) * tick;
+  }
+  return usage;
 }
 
 int64_t PeakRssKb() {
@@ -394,12 +416,12 @@ int RunChurn(const ChurnFlags& flags, const Workspace& workspace, Cycle cycle) {
       finished[static_cast<size_t>(t)] = absl::Now();
     });
   }
-  const SelfUsage usage_start = GetSelfUsage();
+  const Usage usage_start = GetUsage();
   const absl::Time start = absl::Now();
   go.Notify();
   for (std::thread& th : workers) th.join();
   const absl::Time end = *std::max_element(finished.begin(), finished.end());
-  const SelfUsage usage_end = GetSelfUsage();
+  const Usage usage_end = GetUsage();
 
   RunOn(kNamespaceThreads, total, [&](int i) {
     netns::DeleteAt(paths[static_cast<size_t>(i)]).IgnoreError();
@@ -434,15 +456,27 @@ int RunChurn(const ChurnFlags& flags, const Workspace& workspace, Cycle cycle) {
       sum / static_cast<double>(all.size()), percentile(0.50), percentile(0.99),
       all.back(), static_cast<long long>(PeakRssKb()), error_count);
   std::fflush(stdout);
-  // The driver's own CPU and context switches per cycle (plugins
-  // excluded): steadier measures of what an implementation adds than wall
-  // time on a busy machine.
+  // Where the machine's CPU time went per cycle: the driver's own threads,
+  // the plugin processes, everything else that ran (interrupts, kernel
+  // threads such as the block layer's, other processes), and idle. Steadier
+  // than wall time on a busy machine, and it shows what an implementation
+  // adds beyond the plugins it runs.
   const double ops = static_cast<double>(flags.n);
-  std::fprintf(
-      stderr, "CPU impl=%s conc=%d self_us_per_op=%.1f switches_per_op=%.1f\n",
-      flags.impl.c_str(), flags.c,
-      (usage_end.cpu_s - usage_start.cpu_s) * 1e6 / ops,
-      static_cast<double>(usage_end.switches - usage_start.switches) / ops);
+  auto per_op = [&](double start_s, double end_s) {
+    return (end_s - start_s) * 1e6 / ops;
+  };
+  const double self_us = per_op(usage_start.self_s, usage_end.self_s);
+  const double plugins_us = per_op(usage_start.plugins_s, usage_end.plugins_s);
+  const double busy_us = per_op(usage_start.busy_s, usage_end.busy_s);
+  std::fprintf(stderr,
+               "CPU impl=%s conc=%d self_us_per_op=%.1f switches_per_op=%.1f "
+               "plugins_us_per_op=%.1f other_us_per_op=%.1f "
+               "idle_us_per_op=%.1f\n",
+               flags.impl.c_str(), flags.c, self_us,
+               static_cast<double>(usage_end.switches - usage_start.switches) /
+                   ops,
+               plugins_us, std::max(0.0, busy_us - self_us - plugins_us),
+               per_op(usage_start.idle_s, usage_end.idle_s));
   return error_count == 0 && warmup_errors == 0 ? 0 : 1;
 }
 

@@ -50,18 +50,22 @@ esac
 bazel build "${build[@]}" //bench:pod_churn //bench:floor >&2
 bin=$(bazel info "${build[@]}" bazel-bin 2>/dev/null)/bench
 out=$(mktemp)
-trap 'rm -f "$out"' EXIT
+cpu=$(mktemp)
+trap 'rm -f "$out" "$cpu"' EXIT
 
-# run LABEL BINARY ARGS...: one run, its RESULT line tagged with LABEL.
+# run LABEL BINARY ARGS...: one run, its RESULT line (stdout) and CPU line
+# (stderr) tagged with LABEL.
 run() {
   local label=$1 binary=$2
   shift 2
-  local line
-  if ! line=$("$bin/$binary" "$@" 2>/dev/null | grep '^RESULT '); then
+  local lines
+  if ! lines=$("$bin/$binary" "$@" 2>&1) ||
+    ! grep -q '^RESULT ' <<<"$lines"; then
     echo "bench/run.sh: $binary $* failed" >&2
     return 1
   fi
-  echo "$label $line" >>"$out"
+  echo "$label $(grep '^RESULT ' <<<"$lines")" >>"$out"
+  echo "$label $(grep '^CPU ' <<<"$lines")" >>"$cpu"
 }
 
 echo "link: $LINK"
@@ -120,3 +124,36 @@ awk -v reps="$REPS" '
     }
     printf "(medians of %d interleaved runs; ops = pod Setup+Remove cycles)\n", reps
   }' "$out"
+
+# Where the machine's CPU time went per pod cycle (medians, microseconds):
+# the driver's threads, the plugin processes, the rest of the machine
+# (interrupts, kernel threads, other processes), and idle. With both CPUs
+# busy (c >= 2), the sum is about 2 CPUs / throughput, so every microsecond
+# the library adds anywhere costs throughput.
+echo
+awk '
+  function median(list,   n, a, i, j, t) {
+    n = split(list, a, " ")
+    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++)
+      if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+  }
+  {
+    key = $1 " " $2 " " $3
+    for (i = 5; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+    self[key] = self[key] " " v["self_us_per_op"]
+    plugins[key] = plugins[key] " " v["plugins_us_per_op"]
+    other[key] = other[key] " " v["other_us_per_op"]
+    idle[key] = idle[key] " " v["idle_us_per_op"]
+    if (!(key in seen)) { seen[key] = 1; order[++nkeys] = key }
+  }
+  END {
+    printf "%-18s %-5s %4s %9s %9s %9s %9s\n", "CPU us/cycle", "scen",
+           "conc", "driver", "plugins", "other", "idle"
+    for (k = 1; k <= nkeys; k++) {
+      key = order[k]; split(key, p, " ")
+      printf "%-18s %-5s %4s %9.0f %9.0f %9.0f %9.0f\n", p[1], p[2], p[3],
+             median(self[key]), median(plugins[key]), median(other[key]),
+             median(idle[key])
+    }
+  }' "$cpu"
