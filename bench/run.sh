@@ -3,8 +3,10 @@
 # (bare posix_spawn + pipes + wait of the same plugins, same stdin and env)
 # and the library (//ocicni, default options) side by side at several
 # concurrencies, interleaved, REPS times each, and prints the medians with
-# the library's ratio to the floor. Then the cost of durable cache writes
-# (Options::durable_cache) the same way.
+# the library's ratio to the floor; also the floor's processes run through
+# the library's spawner (floor -spawner), which tells exec/'s share apart.
+# Then the cost of durable cache writes (Options::durable_cache) the same
+# way, and where each cycle's CPU time went.
 #
 #   sudo bench/run.sh                 # noop scenario, c = 1 2 8 32
 #   sudo REPS=5 N=1000 bench/run.sh
@@ -74,6 +76,7 @@ for rep in $(seq "$REPS"); do
   for c in $CONCS; do
     run "floor noop $c" floor -impl floor -scenario noop -n "$N" -c "$c" -warmup "$WARMUP"
     run "ocicni noop $c" pod_churn -impl ocicni -scenario noop -n "$N" -c "$c" -warmup "$WARMUP"
+    run "floor-spawner noop $c" floor -impl floor-spawner -spawner -scenario noop -n "$N" -c "$c" -warmup "$WARMUP"
   done
   for c in 1 8; do
     run "ocicni-nondurable noop $c" pod_churn -impl ocicni-nondurable -scenario noop \
