@@ -38,11 +38,11 @@
 //     been reused.
 //
 // Child exit is observed through a pidfd (pidfd_open) when the kernel has it,
-// else by polling waitid(WNOWAIT) on a short tick. With a pidfd, Run keeps
-// its own copies of the stdout and stderr write ends until the child has
-// exited, so it wakes for output and for the exit only, never for each
-// pipe's EOF. A host process that sets SIGCHLD to SIG_IGN makes the kernel
-// reap children itself: Run then reports kInternal.
+// polled together with the pipes, else by polling waitid(WNOWAIT) on a short
+// tick. Run closes its copies of the pipes' write ends right after the
+// spawn, so that the pipes' EOF, which comes as the child exits, wakes it
+// (see Run for why not the pidfd alone). A host process that sets SIGCHLD to SIG_IGN makes
+// the kernel reap children itself: Run then reports kInternal.
 //
 //   PosixSpawner spawner;
 //   OCICNI_ASSIGN_OR_RETURN(ProcessOutput out, spawner.Run(request));
