@@ -146,8 +146,7 @@ struct Usage {
 };
 
 double Seconds(const struct timeval& tv) {
-  return static_cast<double>(tv.tv_sec) +
-         static_cast<double>(tv.tv_usec) / 1e6;
+  return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
 }
 
 Usage GetUsage() {
@@ -468,15 +467,15 @@ int RunChurn(const ChurnFlags& flags, const Workspace& workspace, Cycle cycle) {
   const double self_us = per_op(usage_start.self_s, usage_end.self_s);
   const double plugins_us = per_op(usage_start.plugins_s, usage_end.plugins_s);
   const double busy_us = per_op(usage_start.busy_s, usage_end.busy_s);
-  std::fprintf(stderr,
-               "CPU impl=%s conc=%d self_us_per_op=%.1f switches_per_op=%.1f "
-               "plugins_us_per_op=%.1f other_us_per_op=%.1f "
-               "idle_us_per_op=%.1f\n",
-               flags.impl.c_str(), flags.c, self_us,
-               static_cast<double>(usage_end.switches - usage_start.switches) /
-                   ops,
-               plugins_us, std::max(0.0, busy_us - self_us - plugins_us),
-               per_op(usage_start.idle_s, usage_end.idle_s));
+  std::fprintf(
+      stderr,
+      "CPU impl=%s conc=%d self_us_per_op=%.1f switches_per_op=%.1f "
+      "plugins_us_per_op=%.1f other_us_per_op=%.1f "
+      "idle_us_per_op=%.1f\n",
+      flags.impl.c_str(), flags.c, self_us,
+      static_cast<double>(usage_end.switches - usage_start.switches) / ops,
+      plugins_us, std::max(0.0, busy_us - self_us - plugins_us),
+      per_op(usage_start.idle_s, usage_end.idle_s));
   return error_count == 0 && warmup_errors == 0 ? 0 : 1;
 }
 

@@ -60,8 +60,8 @@ absl::StatusOr<std::string> SpawnThroughSpawner(const std::string& path,
   request.stdin_data = stdin_data;
   OCICNI_ASSIGN_OR_RETURN(exec::ProcessOutput out, spawner->Run(request));
   if (out.exit_code != 0) {
-    return absl::InternalError(absl::StrCat(
-        path, " failed: ", out.stdout_data.substr(0, 300)));
+    return absl::InternalError(
+        absl::StrCat(path, " failed: ", out.stdout_data.substr(0, 300)));
   }
   return std::move(out.stdout_data);
 }

@@ -92,8 +92,9 @@ done
 echo "load after:  $(uptime)"
 echo
 
-# Medians per (impl, scenario, conc); ratio = library ops/s over the floor's.
-awk -v reps="$REPS" '
+# Both tables read lines "IMPL SCENARIO CONC KIND key=value ...": `common`
+# gives each line its key and its values (v), and the median of a list.
+common='
   function median(list,   n, a, i, j, t) {
     n = split(list, a, " ")
     for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++)
@@ -103,6 +104,11 @@ awk -v reps="$REPS" '
   {
     key = $1 " " $2 " " $3
     for (i = 5; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+  }'
+
+# Medians per (impl, scenario, conc); ratio = library ops/s over the floor's.
+awk -v reps="$REPS" "$common"'
+  {
     ops[key] = ops[key] " " v["ops_s"]; p50[key] = p50[key] " " v["p50_us"]
     p99[key] = p99[key] " " v["p99_us"]; err[key] += v["errors"]
     if (v["rss_kb"] > rss[key]) rss[key] = v["rss_kb"]
@@ -134,16 +140,8 @@ awk -v reps="$REPS" '
 # busy (c >= 2), the sum is about 2 CPUs / throughput, so every microsecond
 # the library adds anywhere costs throughput.
 echo
-awk '
-  function median(list,   n, a, i, j, t) {
-    n = split(list, a, " ")
-    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++)
-      if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
-    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-  }
+awk "$common"'
   {
-    key = $1 " " $2 " " $3
-    for (i = 5; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
     self[key] = self[key] " " v["self_us_per_op"]
     plugins[key] = plugins[key] " " v["plugins_us_per_op"]
     other[key] = other[key] " " v["other_us_per_op"]

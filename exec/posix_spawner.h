@@ -41,8 +41,8 @@
 // polled together with the pipes, else by polling waitid(WNOWAIT) on a short
 // tick. Run closes its copies of the pipes' write ends right after the
 // spawn, so that the pipes' EOF, which comes as the child exits, wakes it
-// (see Run for why not the pidfd alone). A host process that sets SIGCHLD to SIG_IGN makes
-// the kernel reap children itself: Run then reports kInternal.
+// (see Run for why not the pidfd alone). A host process that sets SIGCHLD to
+// SIG_IGN makes the kernel reap children itself: Run then reports kInternal.
 //
 //   PosixSpawner spawner;
 //   OCICNI_ASSIGN_OR_RETURN(ProcessOutput out, spawner.Run(request));
