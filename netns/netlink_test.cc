@@ -24,6 +24,7 @@
 namespace ocicni::netns {
 namespace {
 
+using ::ocicni::testutil::PodNamespaceTest;
 using ::ocicni::testutil::ScopedPodNamespace;
 using ::ocicni::testutil::StatusIs;
 using ::testing::AllOf;
@@ -43,29 +44,12 @@ Address MakeAddress(const Link& link, int family, std::string ip, int prefix,
   return a;
 }
 
-class NetlinkTest : public ::testing::Test {
+class NetlinkTest : public PodNamespaceTest {
  protected:
-  void SetUp() override {
-    OCICNI_SKIP_UNLESS_ROOT();
-    absl::StatusOr<NetNS> self = NetNS::Current();
-    ASSERT_TRUE(self.ok()) << self.status();
-    self_.emplace(*std::move(self));
-    pod_ = std::make_unique<ScopedPodNamespace>("pod");
-    ASSERT_TRUE(pod_->status().ok()) << pod_->status();
-  }
-
   void TearDown() override {
-    if (self_.has_value()) {
-      absl::StatusOr<NetNS> now = NetNS::Current();
-      ASSERT_TRUE(now.ok()) << now.status();
-      EXPECT_TRUE(*SameNamespace(*now, *self_))
-          << "the test thread changed namespace";
-    }
-    pod_.reset();
+    PodNamespaceTest::TearDown();
     host_.reset();
   }
-
-  const NetNS& pod() const { return pod_->ns(); }
 
   // AddEth0 wires the pod like a bridge plugin would: a veth pair with eth0
   // in the pod and its peer in a "host" namespace the test also created,
@@ -88,8 +72,6 @@ class NetlinkTest : public ::testing::Test {
     return inspector.ok() ? *std::move(inspector) : nullptr;
   }
 
-  std::optional<NetNS> self_;
-  std::unique_ptr<ScopedPodNamespace> pod_;
   std::unique_ptr<ScopedPodNamespace> host_;
 };
 
@@ -201,7 +183,7 @@ TEST_F(NetlinkTest, InspectorWorksFromAnyThreadAndOutlivesTheNamespaceFile) {
   AddEth0();
   std::unique_ptr<Inspector> inspector = Open(pod());
   ASSERT_NE(inspector, nullptr);
-  pod_.reset();  // Unmounts and removes the file; the socket pins the netns.
+  DeletePod();  // The inspector's socket pins the netns.
   std::vector<std::thread> threads;
   std::vector<int> found(4, 0);
   for (int i = 0; i < 4; ++i) {

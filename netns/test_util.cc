@@ -52,4 +52,22 @@ ScopedPodNamespace::~ScopedPodNamespace() {
   EXPECT_TRUE(deleted.ok()) << deleted;
 }
 
+void PodNamespaceTest::SetUp() {
+  OCICNI_SKIP_UNLESS_ROOT();
+  absl::StatusOr<netns::NetNS> self = netns::NetNS::Current();
+  ASSERT_TRUE(self.ok()) << self.status();
+  self_.emplace(*std::move(self));
+  pod_ = std::make_unique<ScopedPodNamespace>("pod");
+  ASSERT_TRUE(pod_->status().ok()) << pod_->status();
+}
+
+void PodNamespaceTest::TearDown() {
+  if (!self_.has_value()) return;
+  absl::StatusOr<netns::NetNS> now = netns::NetNS::Current();
+  ASSERT_TRUE(now.ok()) << now.status();
+  absl::StatusOr<bool> same = netns::SameNamespace(*now, *self_);
+  ASSERT_TRUE(same.ok()) << same.status();
+  EXPECT_TRUE(*same) << "the test thread changed namespace";
+}
+
 }  // namespace ocicni::testutil

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <initializer_list>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -100,6 +101,27 @@ class ScopedPodNamespace {
   std::string path_;
   absl::Status status_;
   std::optional<netns::NetNS> ns_;
+};
+
+// PodNamespaceTest is a fixture for kernel tests that work in a pod
+// namespace of their own: SetUp skips unless root and creates pod();
+// TearDown checks that the test thread is back in the namespace it started
+// in (work inside a namespace belongs on other threads).
+class PodNamespaceTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+
+  const netns::NetNS& pod() const { return pod_->ns(); }
+  // The namespace the test thread started in.
+  const netns::NetNS& self() const { return *self_; }
+  // DeletePod deletes pod() (unmounts and removes its file) before the
+  // test ends; pod() is invalid afterwards.
+  void DeletePod() { pod_.reset(); }
+
+ private:
+  std::optional<netns::NetNS> self_;
+  std::unique_ptr<ScopedPodNamespace> pod_;
 };
 
 }  // namespace ocicni::testutil

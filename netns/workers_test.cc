@@ -30,7 +30,7 @@
 namespace ocicni::netns {
 namespace {
 
-using ::ocicni::testutil::ScopedPodNamespace;
+using ::ocicni::testutil::PodNamespaceTest;
 using ::ocicni::testutil::StatusIs;
 using ::testing::HasSubstr;
 
@@ -52,28 +52,8 @@ struct OnThisThread {
   bool in_pod = false;
 };
 
-class WorkersTest : public ::testing::Test {
+class WorkersTest : public PodNamespaceTest {
  protected:
-  void SetUp() override {
-    OCICNI_SKIP_UNLESS_ROOT();
-    absl::StatusOr<NetNS> self = NetNS::Current();
-    ASSERT_TRUE(self.ok()) << self.status();
-    self_.emplace(*std::move(self));
-    pod_ = std::make_unique<ScopedPodNamespace>("pod");
-    ASSERT_TRUE(pod_->status().ok()) << pod_->status();
-  }
-
-  void TearDown() override {
-    if (self_.has_value()) {
-      absl::StatusOr<NetNS> now = NetNS::Current();
-      ASSERT_TRUE(now.ok()) << now.status();
-      EXPECT_TRUE(*SameNamespace(*now, *self_))
-          << "the test thread changed namespace";
-    }
-  }
-
-  const NetNS& pod() const { return pod_->ns(); }
-
   // Look reports where the calling (worker) thread is.
   OnThisThread Look() {
     OnThisThread seen;
@@ -81,7 +61,7 @@ class WorkersTest : public ::testing::Test {
     absl::StatusOr<NetNS> now = NetNS::Current();
     EXPECT_TRUE(now.ok()) << now.status();
     if (now.ok()) {
-      seen.at_home = *SameNamespace(*now, *self_);
+      seen.at_home = *SameNamespace(*now, self());
       seen.in_pod = *SameNamespace(*now, pod());
     }
     return seen;
@@ -97,9 +77,6 @@ class WorkersTest : public ::testing::Test {
     });
     done.WaitForNotification();
   }
-
-  std::optional<NetNS> self_;
-  std::unique_ptr<ScopedPodNamespace> pod_;
 };
 
 TEST_F(WorkersTest, SocketIsMadeInTheNamespaceAndTheWorkerGoesHome) {
