@@ -315,8 +315,6 @@ absl::StatusOr<types::DecodedCacheFile> ResultCache::Decode(
     const std::string& path, std::string bytes) const {
   {
     absl::MutexLock lock(&mu_);
-    auto behind = behind_.find(path);
-    if (behind != behind_.end()) return *behind->second;
     auto it = remembered_.find(path);
     if (it != remembered_.end() && it->second.bytes == bytes) {
       return *it->second.decoded;
@@ -723,6 +721,14 @@ absl::StatusOr<std::optional<types::DecodedCacheFile>> ResultCache::Read(
   OCICNI_ASSIGN_OR_RETURN(
       std::string path,
       types::CacheFilePath(dir_, network, container_id, ifname));
+  return Load(path);
+}
+
+absl::StatusOr<std::optional<types::DecodedCacheFile>> ResultCache::Load(
+    const std::string& path) const {
+  // A write behind in flight is looked up before the file is read: once it
+  // is no longer in flight, its rename has happened. Looking it up after
+  // the read could miss it (landed in between) and return the first entry.
   if (auto behind = Behind(path)) return *behind;
   OCICNI_ASSIGN_OR_RETURN(std::optional<std::string> bytes, ReadEntry(path));
   if (!bytes.has_value()) {
@@ -801,12 +807,11 @@ absl::StatusOr<std::vector<types::CacheFile>> ResultCache::List(
   std::vector<types::CacheFile> out;
   for (const std::string& name : names) {
     const std::string path = absl::StrCat(results, "/", name);
-    absl::StatusOr<std::optional<std::string>> bytes = ReadEntry(path);
-    if (!bytes.ok() || !bytes->has_value()) continue;
-    absl::StatusOr<types::DecodedCacheFile> decoded =
-        Decode(path, **std::move(bytes));
-    if (!decoded.ok() || decoded->legacy) continue;
-    types::CacheFile& file = decoded->file;
+    absl::StatusOr<std::optional<types::DecodedCacheFile>> decoded = Load(path);
+    if (!decoded.ok() || !decoded->has_value() || (*decoded)->legacy) {
+      continue;
+    }
+    types::CacheFile& file = (*decoded)->file;
     if (!container_id.empty() && file.container_id() != container_id) continue;
     if (file.container_id().empty() || file.if_name().empty() ||
         file.network_name().empty()) {

@@ -241,6 +241,10 @@ class ResultCache {
   // as the file system allows; returns what fsync(2) returns.
   int FlushDevice(int written_fd) const;
 
+  // Load is Read of an entry's path: the write behind in flight, or the
+  // file's decoding.
+  absl::StatusOr<std::optional<types::DecodedCacheFile>> Load(
+      const std::string& path) const;
   // Decode returns the decoding of `bytes` read from `path`, remembered or
   // parsed (and then remembered).
   absl::StatusOr<types::DecodedCacheFile> Decode(const std::string& path,

@@ -529,6 +529,40 @@ TEST_F(ResultCacheTest, FirstEntryThenResultWrittenBehind) {
   EXPECT_TRUE(Spares(dir_).empty());
 }
 
+// A listing that runs while a result lands (the write behind renames the
+// complete entry over the first one) returns the complete entry: either
+// the one this instance holds in memory, or the file once it is renamed,
+// never the first entry read just before the rename.
+TEST_F(ResultCacheTest, AListingWhileAResultLandsSeesTheResult) {
+  types::CacheFile full = Entry("n", "c", "eth0");
+  types::CacheFile first = full;
+  first.clear_result();
+  ResultCache cache(dir_);
+  int without_result = 0;
+  constexpr int kRounds = 2000;
+  for (int i = 0; i < kRounds; ++i) {
+    full.set_netns(absl::StrCat("/var/run/netns/p", i));
+    first.set_netns(full.netns());
+    ASSERT_TRUE(cache.StartWrite(first).Wait().ok());
+    ASSERT_TRUE(cache.WriteBehind(full).ok());
+    // List until the entry has landed, so each round races the rename.
+    for (;;) {
+      auto listed = cache.ListAttachments("c");
+      ASSERT_TRUE(listed.ok()) << listed.status();
+      ASSERT_EQ(listed->size(), 1u);
+      if (!(*listed)[0].has_result()) ++without_result;
+      auto read = cache.Read("n", "c", "eth0");
+      ASSERT_TRUE(read.ok() && read->has_value());
+      if (!(*read)->file.has_result()) ++without_result;
+      if (ReadFile(dir_ + "/results/n-c-eth0").find("\"result\":") !=
+          std::string::npos) {
+        break;
+      }
+    }
+  }
+  EXPECT_EQ(without_result, 0) << "of " << kRounds << " rounds";
+}
+
 TEST_F(ResultCacheTest, WithoutDurabilityEveryWriteIsImmediate) {
   const std::string path = dir_ + "/results/n-c-eth0";
   ResultCache cache(dir_, /*durable=*/false);
