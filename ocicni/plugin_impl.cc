@@ -466,12 +466,12 @@ absl::StatusOr<NetResult> CniPluginImpl::AddNetwork(const PodNetwork& pod,
     last = std::move(converted->result);
   }
 
-  absl::Status landed = first.Wait();
-  if (!landed.ok()) return cache_error(landed);
   if (prev.has_value()) {
     entry.mutable_result()->Swap(prev->mutable_struct_value());
   }
-  absl::Status written = cache_.WriteBehind(entry);
+  // The entry is durable when this returns: the first one (the complete one
+  // follows behind), or the complete one when the first was still queued.
+  absl::Status written = cache_.Complete(first, entry);
   if (!written.ok()) return cache_error(written);
   return NetResult{conf.name, target.ifname, std::move(last)};
 }

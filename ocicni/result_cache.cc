@@ -295,15 +295,14 @@ void ResultCache::KeepSpare(std::string name, bool settled) const {
   ::unlink(name.c_str());
 }
 
-void ResultCache::Remember(const std::string& path, std::string bytes,
-                           types::DecodedCacheFile decoded) const {
-  auto shared =
-      std::make_shared<const types::DecodedCacheFile>(std::move(decoded));
+void ResultCache::Remember(
+    const std::string& path, std::string bytes,
+    std::shared_ptr<const types::DecodedCacheFile> decoded) const {
   absl::MutexLock lock(&mu_);
   if (remembered_.size() >= kMaxRemembered && !remembered_.contains(path)) {
     remembered_.erase(remembered_.begin());
   }
-  remembered_[path] = Remembered{std::move(bytes), std::move(shared)};
+  remembered_[path] = Remembered{std::move(bytes), std::move(decoded)};
 }
 
 void ResultCache::Forget(const std::string& path) const {
@@ -322,7 +321,8 @@ absl::StatusOr<types::DecodedCacheFile> ResultCache::Decode(
   }
   OCICNI_ASSIGN_OR_RETURN(types::DecodedCacheFile decoded,
                           types::DecodeCacheFile(bytes, path));
-  Remember(path, std::move(bytes), decoded);
+  Remember(path, std::move(bytes),
+           std::make_shared<const types::DecodedCacheFile>(decoded));
   return decoded;
 }
 
@@ -480,10 +480,11 @@ absl::Status ResultCache::WriteNow(const std::string& path,
   return absl::OkStatus();
 }
 
-types::DecodedCacheFile ResultCache::Written(const types::CacheFile& file) {
-  types::DecodedCacheFile written;
-  written.file = file;
-  written.file.set_kind(std::string(types::kCacheKind));
+std::shared_ptr<const types::DecodedCacheFile> ResultCache::Written(
+    const types::CacheFile& file) {
+  auto written = std::make_shared<types::DecodedCacheFile>();
+  written->file = file;
+  written->file.set_kind(std::string(types::kCacheKind));
   return written;
 }
 
@@ -510,20 +511,51 @@ ResultCache::Pending ResultCache::StartWrite(
   Job job;
   job.path = *std::move(path);
   job.bytes = ForDisk(file);
+  job.decoded = Written(file);
   job.new_name = true;
-  job.done = [this, state, path = job.path, bytes = job.bytes,
-              decoded = Written(file)](absl::Status status) mutable {
-    if (status.ok()) {
-      Remember(path, std::move(bytes), std::move(decoded));
+  job.pending = state.get();
+  job.done = [this, state](Job& job) {
+    if (job.status.ok()) {
+      Remember(job.path, std::move(job.bytes), std::move(job.decoded));
     } else {
-      Forget(path);
+      Forget(job.path);
     }
     absl::MutexLock lock(&state->mu);
-    state->status = std::move(status);
+    state->status = std::move(job.status);
     state->done = true;
   };
   Run(std::move(job));
   return Pending(std::move(state));
+}
+
+absl::Status ResultCache::Complete(Pending& first,
+                                   const types::CacheFile& file) const {
+  if (durable_ && first.state_ != nullptr) {
+    std::string bytes = ForDisk(file);
+    auto decoded = Written(file);
+    bool replaced = false;
+    {
+      absl::MutexLock lock(&jobs_mu_);
+      // Still queued: the worker fills the file from the job when it takes
+      // it, so the complete entry is what it writes.
+      for (Job& job : jobs_) {
+        if (job.pending != first.state_.get()) continue;
+        job.bytes = std::move(bytes);
+        job.decoded = std::move(decoded);
+        replaced = true;
+        break;
+      }
+    }
+    if (replaced) {
+      {
+        absl::MutexLock lock(&mu_);
+        ++stats_.completed_before_written;
+      }
+      return first.Wait();
+    }
+  }
+  OCICNI_RETURN_IF_ERROR(first.Wait());
+  return WriteBehind(file);
 }
 
 absl::Status ResultCache::Pending::Wait() {
@@ -548,7 +580,7 @@ absl::Status ResultCache::WriteBehind(const types::CacheFile& file) const {
     ::unlink(temp.name.c_str());
     return filled;
   }
-  auto decoded = std::make_shared<const types::DecodedCacheFile>(Written(file));
+  auto decoded = Written(file);
   {
     absl::MutexLock lock(&mu_);
     behind_[path] = decoded;
@@ -557,20 +589,22 @@ absl::Status ResultCache::WriteBehind(const types::CacheFile& file) const {
   // only this file's data must be on disk before it replaces the entry.
   Job job;
   job.path = path;
+  job.bytes = std::move(bytes);
+  job.decoded = std::move(decoded);
   job.temp = std::move(temp);
-  job.done = [this, path, bytes = std::move(bytes),
-              decoded = std::move(decoded)](absl::Status status) mutable {
-    if (!status.ok()) {
-      LOG(WARNING) << "the cache entry " << path
+  job.done = [this](Job& job) {
+    if (!job.status.ok()) {
+      LOG(WARNING) << "the cache entry " << job.path
                    << " keeps its configuration but not the ADD result: "
-                   << status;
+                   << job.status;
     }
     absl::MutexLock lock(&mu_);
-    behind_.erase(path);
-    if (status.ok()) {
-      remembered_[path] = Remembered{std::move(bytes), std::move(decoded)};
+    behind_.erase(job.path);
+    if (job.status.ok()) {
+      remembered_[job.path] =
+          Remembered{std::move(job.bytes), std::move(job.decoded)};
     } else {
-      remembered_.erase(path);
+      remembered_.erase(job.path);
     }
   };
   Run(std::move(job));
@@ -625,7 +659,7 @@ void ResultCache::Work() const {
     }
     jobs_mu_.Unlock();
     CommitGroup(group);
-    for (Job& job : group) job.done(std::move(job.status));
+    for (Job& job : group) job.done(job);
     jobs_mu_.Lock();
   }
 }

@@ -50,13 +50,17 @@
 //   several pods write at once, the worker waits up to kGroupWindow for a
 //   group as large as the last one.
 //
-// Durable writes off the critical path (StartWrite + WriteBehind): an ADD
+// Durable writes off the critical path (StartWrite + Complete): an ADD
 // first writes the entry without its result (what DEL needs: config,
 // CNI_ARGS, capability args) durably in the background while the plugins
-// run, then hands the entry with the result to WriteBehind, which fsyncs
-// it in the background and renames it over the first. This instance's
-// reads see the result at once; on disk the name holds, at every instant,
-// either the first entry or the complete one, never a torn file.
+// run, then hands the entry with the result to Complete. When the first
+// write has not started yet (it waits in the queue behind other pods'
+// writes), the complete entry is written in its place: one write instead
+// of two. Otherwise Complete waits for the first entry to land and writes
+// the complete one behind (WriteBehind), which fsyncs it in the background
+// and renames it over the first. This instance's reads see the result at
+// once; on disk the name holds, at every instant, nothing, the first entry
+// or the complete one, never a torn file.
 //
 // Thread-safety: all methods may be called concurrently; callers serialize
 // operations on the same attachment (the library's per-pod lock does).
@@ -141,6 +145,14 @@ class ResultCache {
   // writes at once (the Pending is done when it returns).
   Pending StartWrite(const types::CacheFile& file) const;
 
+  // Complete finishes the ADD entry that `first` (StartWrite of the same
+  // network/container/ifname) writes with `file`, the entry with its
+  // result. On return the entry is durable on disk, with the result or
+  // (written behind, see WriteBehind) without it for a moment; this
+  // instance's reads see the result. Errors: those of the first write, or
+  // of WriteBehind's first steps.
+  absl::Status Complete(Pending& first, const types::CacheFile& file) const;
+
   // WriteBehind replaces the entry by `file`: at once for this instance's
   // Read/List, and on disk (fsync'ed, then renamed into place) in the
   // background. The entry must already be on disk durably (StartWrite
@@ -178,6 +190,9 @@ class ResultCache {
     uint64_t synced = 0;
     // Flushes shared by the in-place files of a group.
     uint64_t shared_flushes = 0;
+    // ADD entries written once, with their result, because their first
+    // write had not started when Complete came (see Complete).
+    uint64_t completed_before_written = 0;
   };
   CommitStats Stats() const;
 
@@ -214,7 +229,8 @@ class ResultCache {
   absl::Status SyncDir() const;
   absl::Status WriteNow(const std::string& path, const types::CacheFile& file,
                         std::string bytes, bool sync_dir) const;
-  static types::DecodedCacheFile Written(const types::CacheFile& file);
+  static std::shared_ptr<const types::DecodedCacheFile> Written(
+      const types::CacheFile& file);
   void WaitForWriteBehind(const std::string& path) const;
   std::shared_ptr<const types::DecodedCacheFile> Behind(
       const std::string& path) const;
@@ -224,10 +240,15 @@ class ResultCache {
   // name must be durable too when `done` runs.
   struct Job {
     std::string path;
+    // The file's content, and its decoding for this instance's reads.
     std::string bytes;
+    std::shared_ptr<const types::DecodedCacheFile> decoded;
     std::optional<Temp> temp;
     bool new_name = false;
-    absl::AnyInvocable<void(absl::Status)> done;
+    // The Pending of a StartWrite (identity only, for Complete).
+    const void* pending = nullptr;
+    // Called by the worker once the job is committed, with `status` set.
+    absl::AnyInvocable<void(Job&)> done;
     absl::Status status;
   };
   // Run queues `job` for the worker, which commits it with the other
@@ -250,7 +271,7 @@ class ResultCache {
   absl::StatusOr<types::DecodedCacheFile> Decode(const std::string& path,
                                                  std::string bytes) const;
   void Remember(const std::string& path, std::string bytes,
-                types::DecodedCacheFile decoded) const;
+                std::shared_ptr<const types::DecodedCacheFile> decoded) const;
   void Forget(const std::string& path) const;
 
   // A spare file, whether its size and allocation are known to be on disk

@@ -529,6 +529,48 @@ TEST_F(ResultCacheTest, FirstEntryThenResultWrittenBehind) {
   EXPECT_TRUE(Spares(dir_).empty());
 }
 
+// Complete of an ADD entry whose first write is still queued writes the
+// complete entry in its place: once, durable when Complete returns.
+// Otherwise the first lands and the complete entry follows behind. Either
+// way this instance reads the result at once, and the disk has it in the
+// end.
+TEST_F(ResultCacheTest, CompleteWritesAQueuedEntryOnceWithItsResult) {
+  const std::string path = dir_ + "/results/n-c-eth0";
+  types::CacheFile full = Entry("n", "c", "eth0");
+  types::CacheFile first = full;
+  first.clear_result();
+  ResultCache cache(dir_);
+  // Right after StartWrite the worker has usually not taken the job yet;
+  // a few rounds make sure the queued case happens.
+  for (int round = 0; round < 200; ++round) {
+    full.set_netns(absl::StrCat("/var/run/netns/p", round));
+    first.set_netns(full.netns());
+    const ResultCache::CommitStats before = cache.Stats();
+    ResultCache::Pending pending = cache.StartWrite(first);
+    ASSERT_TRUE(cache.Complete(pending, full).ok());
+    auto read = cache.Read("n", "c", "eth0");
+    ASSERT_TRUE(read.ok() && read->has_value());
+    EXPECT_EQ(types::EncodeCacheFile((*read)->file),
+              types::EncodeCacheFile(full));
+    const ResultCache::CommitStats after = cache.Stats();
+    if (after.completed_before_written == before.completed_before_written) {
+      // Written twice: the first entry, then the complete one behind it.
+      // The first one landed before Complete returned.
+      EXPECT_EQ(OnDisk(testutil::ReadFileOnceItHas(path, "\"result\":")),
+                types::EncodeCacheFile(full));
+      continue;
+    }
+    EXPECT_EQ(after.completed_before_written,
+              before.completed_before_written + 1);
+    // Written once, and on disk already.
+    EXPECT_EQ(after.in_place + after.synced,
+              before.in_place + before.synced + 1);
+    EXPECT_EQ(OnDisk(ReadFile(path)), types::EncodeCacheFile(full));
+    return;
+  }
+  FAIL() << "in 200 rounds, Complete never found the first write queued";
+}
+
 // A listing that runs while a result lands (the write behind renames the
 // complete entry over the first one) returns the complete entry: either
 // the one this instance holds in memory, or the file once it is renamed,
