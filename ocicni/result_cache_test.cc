@@ -39,6 +39,12 @@ std::string OnDisk(const std::string& bytes) {
   return std::string(absl::StripTrailingAsciiWhitespace(bytes));
 }
 
+// The first entry of an ADD: `full` without its result.
+types::CacheFile WithoutResult(types::CacheFile full) {
+  full.clear_result();
+  return full;
+}
+
 class ResultCacheTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -492,8 +498,7 @@ TEST_F(ResultCacheTest, AnEntryChangedByAnotherToolIsReadAfresh) {
 TEST_F(ResultCacheTest, FirstEntryThenResultWrittenBehind) {
   const std::string path = dir_ + "/results/n-c-eth0";
   types::CacheFile full = Entry("n", "c", "eth0");
-  types::CacheFile first = full;
-  first.clear_result();
+  types::CacheFile first = WithoutResult(full);
   {
     ResultCache cache(dir_);
     ResultCache::Pending pending = cache.StartWrite(first);
@@ -537,8 +542,7 @@ TEST_F(ResultCacheTest, FirstEntryThenResultWrittenBehind) {
 TEST_F(ResultCacheTest, CompleteWritesAQueuedEntryOnceWithItsResult) {
   const std::string path = dir_ + "/results/n-c-eth0";
   types::CacheFile full = Entry("n", "c", "eth0");
-  types::CacheFile first = full;
-  first.clear_result();
+  types::CacheFile first = WithoutResult(full);
   ResultCache cache(dir_);
   // Right after StartWrite the worker has usually not taken the job yet;
   // a few rounds make sure the queued case happens.
@@ -577,8 +581,7 @@ TEST_F(ResultCacheTest, CompleteWritesAQueuedEntryOnceWithItsResult) {
 // never the first entry read just before the rename.
 TEST_F(ResultCacheTest, AListingWhileAResultLandsSeesTheResult) {
   types::CacheFile full = Entry("n", "c", "eth0");
-  types::CacheFile first = full;
-  first.clear_result();
+  types::CacheFile first = WithoutResult(full);
   ResultCache cache(dir_);
   int without_result = 0;
   constexpr int kRounds = 2000;
@@ -609,8 +612,7 @@ TEST_F(ResultCacheTest, WithoutDurabilityEveryWriteIsImmediate) {
   const std::string path = dir_ + "/results/n-c-eth0";
   ResultCache cache(dir_, /*durable=*/false);
   types::CacheFile full = Entry("n", "c", "eth0");
-  types::CacheFile first = full;
-  first.clear_result();
+  types::CacheFile first = WithoutResult(full);
   ResultCache::Pending pending = cache.StartWrite(first);
   EXPECT_EQ(OnDisk(ReadFile(path)), types::EncodeCacheFile(first));
   ASSERT_TRUE(pending.Wait().ok());
@@ -661,8 +663,7 @@ bool InPlaceFileSystem(const std::string& dir) {
 // One attachment's cycle as the library runs it: the entry without the
 // result, durably; the entry with it, written behind; then removal.
 void Cycle(ResultCache& cache, const types::CacheFile& full) {
-  types::CacheFile first = full;
-  first.clear_result();
+  types::CacheFile first = WithoutResult(full);
   ASSERT_TRUE(cache.StartWrite(first).Wait().ok());
   ASSERT_TRUE(cache.WriteBehind(full).ok());
   ASSERT_TRUE(
@@ -690,8 +691,7 @@ TEST_F(ResultCacheTest, SettledSparesAreCommittedInPlace) {
 
   // What lands is the entry, whichever way it got there.
   types::CacheFile full = Entry("n", "last", "eth0");
-  types::CacheFile first = full;
-  first.clear_result();
+  types::CacheFile first = WithoutResult(full);
   ASSERT_TRUE(cache.StartWrite(first).Wait().ok());
   EXPECT_EQ(OnDisk(ReadFile(dir_ + "/results/n-last-eth0")),
             types::EncodeCacheFile(first));
@@ -712,8 +712,7 @@ TEST_F(ResultCacheTest, AnEntryRewrittenByAnotherToolIsNotRefilledInPlace) {
   // fsync): its blocks may not be allocated on disk yet, so the spare it
   // becomes must get an fdatasync of its own when it is refilled.
   types::CacheFile full = Entry("n", "c", "eth0");
-  types::CacheFile first = full;
-  first.clear_result();
+  types::CacheFile first = WithoutResult(full);
   ASSERT_TRUE(cache.StartWrite(first).Wait().ok());
   const std::string path = dir_ + "/results/n-c-eth0";
   // Same size as ours, so only its identity tells: a later write time (file
