@@ -351,14 +351,32 @@ class FastParser {
     }
   }
 
+  // Open consumes an object's or array's opening bracket and the space
+  // after it; true when it is empty (its `close` consumed too).
+  bool Open(char close) {
+    ++p_;
+    SkipSpace();
+    if (p_ == end_ || *p_ != close) return false;
+    ++p_;
+    return true;
+  }
+
+  // Next consumes what follows a member of an object or array: a comma and
+  // the space after it, or `close` (then *closed is true). False on
+  // anything else.
+  bool Next(char close, bool* closed) {
+    SkipSpace();
+    if (p_ == end_) return false;
+    *closed = *p_ == close;
+    if (!*closed && *p_ != ',') return false;
+    ++p_;
+    if (!*closed) SkipSpace();
+    return true;
+  }
+
   bool ParseObject(Struct* out, int depth) {
     if (depth > kMaxFastDepth) return false;
-    ++p_;  // '{'
-    SkipSpace();
-    if (p_ != end_ && *p_ == '}') {
-      ++p_;
-      return true;
-    }
+    if (Open('}')) return true;
     auto& fields = *out->mutable_fields();
     std::string key;
     while (true) {
@@ -373,37 +391,20 @@ class FastParser {
       Value& value = fields[key];
       if (fields.size() == before) return false;  // A duplicate key.
       if (!ParseValue(&value, depth)) return false;
-      SkipSpace();
-      if (p_ == end_) return false;
-      if (*p_ == '}') {
-        ++p_;
-        return true;
-      }
-      if (*p_ != ',') return false;
-      ++p_;
-      SkipSpace();
+      bool closed;
+      if (!Next('}', &closed)) return false;
+      if (closed) return true;
     }
   }
 
   bool ParseArray(ListValue* out, int depth) {
     if (depth > kMaxFastDepth) return false;
-    ++p_;  // '['
-    SkipSpace();
-    if (p_ != end_ && *p_ == ']') {
-      ++p_;
-      return true;
-    }
+    if (Open(']')) return true;
     while (true) {
       if (!ParseValue(out->add_values(), depth)) return false;
-      SkipSpace();
-      if (p_ == end_) return false;
-      if (*p_ == ']') {
-        ++p_;
-        return true;
-      }
-      if (*p_ != ',') return false;
-      ++p_;
-      SkipSpace();
+      bool closed;
+      if (!Next(']', &closed)) return false;
+      if (closed) return true;
     }
   }
 
