@@ -430,7 +430,7 @@ absl::StatusOr<NetResult> CniPluginImpl::AddNetwork(const PodNetwork& pod,
     *pair->add_values() = types::StringValue(value);
   }
   *entry.mutable_capability_args() = caps;
-  ResultCache::Pending first = cache_.StartWrite(entry);
+  ResultCache::Pending first = cache_.StartWrite(std::move(entry));
   auto cache_error = [&](const absl::Status& s) {
     return WithFailure(
         absl::Status(s.code(),
@@ -466,12 +466,12 @@ absl::StatusOr<NetResult> CniPluginImpl::AddNetwork(const PodNetwork& pod,
     last = std::move(converted->result);
   }
 
-  if (prev.has_value()) {
-    entry.mutable_result()->Swap(prev->mutable_struct_value());
-  }
   // The entry is durable when this returns: the first one (the complete one
   // follows behind), or the complete one when the first was still queued.
-  absl::Status written = cache_.Complete(first, entry);
+  // (A network has at least one plugin: there is a result.)
+  Struct result;
+  if (prev.has_value()) result = std::move(*prev->mutable_struct_value());
+  absl::Status written = cache_.Complete(first, std::move(result));
   if (!written.ok()) return cache_error(written);
   return NetResult{conf.name, target.ifname, std::move(last)};
 }

@@ -66,13 +66,18 @@ absl::Status WriteAll(int fd, absl::string_view data, off_t old_size,
 
 // ForDisk is the file content of `file`: its JSON, padded with spaces and a
 // final newline to a multiple of kPaddedSize bytes.
-std::string ForDisk(const types::CacheFile& file) {
-  std::string bytes = types::EncodeCacheFile(file);
+// Padded pads an entry's JSON with spaces and a final newline to a
+// multiple of kPaddedSize bytes.
+std::string Padded(std::string bytes) {
   constexpr size_t kPad = ResultCache::kPaddedSize;
   const size_t size = (bytes.size() + 1 + kPad - 1) / kPad * kPad;
   bytes.resize(size - 1, ' ');
   bytes.push_back('\n');
   return bytes;
+}
+
+std::string ForDisk(const types::CacheFile& file) {
+  return Padded(types::EncodeCacheFile(file));
 }
 
 // ReadEntry reads a regular file of at most kMaxEntryBytes without following
@@ -452,9 +457,10 @@ absl::Status ResultCache::SyncDir() const {
   return absl::OkStatus();
 }
 
-absl::Status ResultCache::WriteNow(const std::string& path,
-                                   const types::CacheFile& file,
-                                   std::string bytes, bool sync_dir) const {
+absl::Status ResultCache::WriteNow(
+    const std::string& path, std::string bytes,
+    std::shared_ptr<const types::DecodedCacheFile> decoded,
+    bool sync_dir) const {
   WaitForWriteBehind(path);
   OCICNI_ASSIGN_OR_RETURN(Temp temp, OpenTemp());
   absl::Status status = Fill(temp, bytes);
@@ -472,18 +478,18 @@ absl::Status ResultCache::WriteNow(const std::string& path,
     status = Place(std::move(temp), path);
   }
   if (status.ok() && sync_dir) status = SyncDir();
-  if (!status.ok()) {
+  if (!status.ok() || decoded == nullptr) {
     Forget(path);
     return status;
   }
-  Remember(path, std::move(bytes), Written(file));
+  Remember(path, std::move(bytes), std::move(decoded));
   return absl::OkStatus();
 }
 
 std::shared_ptr<const types::DecodedCacheFile> ResultCache::Written(
-    const types::CacheFile& file) {
+    types::CacheFile file) {
   auto written = std::make_shared<types::DecodedCacheFile>();
-  written->file = file;
+  written->file = std::move(file);
   written->file.set_kind(std::string(types::kCacheKind));
   return written;
 }
@@ -493,29 +499,37 @@ absl::Status ResultCache::Write(const types::CacheFile& file) const {
       std::string path,
       types::CacheFilePath(dir_, file.network_name(), file.container_id(),
                            file.if_name()));
-  return WriteNow(path, file, ForDisk(file), durable_);
+  return WriteNow(path, ForDisk(file), Written(file), durable_);
 }
 
-ResultCache::Pending ResultCache::StartWrite(
-    const types::CacheFile& file) const {
+ResultCache::Pending ResultCache::StartWrite(types::CacheFile file) const {
   auto state = std::make_shared<Pending::State>();
   absl::StatusOr<std::string> path = types::CacheFilePath(
       dir_, file.network_name(), file.container_id(), file.if_name());
-  if (!path.ok() || !durable_) {
-    state->status =
-        path.ok() ? WriteNow(*path, file, ForDisk(file), false) : path.status();
+  if (!path.ok()) {
+    state->status = path.status();
     state->done = true;
     return Pending(std::move(state));
   }
-  WaitForWriteBehind(*path);
+  state->path = *std::move(path);
+  state->json = types::EncodeCacheFile(file);
+  state->entry = std::move(file);
+  // The first entry is not remembered: this instance reads it back only
+  // when the ADD fails, and Complete replaces it.
+  if (!durable_) {
+    state->status = WriteNow(state->path, Padded(state->json), nullptr, false);
+    state->done = true;
+    return Pending(std::move(state));
+  }
+  WaitForWriteBehind(state->path);
   Job job;
-  job.path = *std::move(path);
-  job.bytes = ForDisk(file);
-  job.decoded = Written(file);
+  job.path = state->path;
+  job.bytes = Padded(state->json);
   job.new_name = true;
   job.pending = state.get();
   job.done = [this, state](Job& job) {
-    if (job.status.ok()) {
+    // job.decoded is set when Complete put the complete entry in the job.
+    if (job.status.ok() && job.decoded != nullptr) {
       Remember(job.path, std::move(job.bytes), std::move(job.decoded));
     } else {
       Forget(job.path);
@@ -529,17 +543,22 @@ ResultCache::Pending ResultCache::StartWrite(
 }
 
 absl::Status ResultCache::Complete(Pending& first,
-                                   const types::CacheFile& file) const {
-  if (durable_ && first.state_ != nullptr) {
-    std::string bytes = ForDisk(file);
-    auto decoded = Written(file);
+                                   google::protobuf::Struct result) const {
+  Pending::State* state = first.state_.get();
+  if (state == nullptr || state->path.empty()) return first.Wait();
+  std::string bytes =
+      Padded(types::EncodeWithResult(std::move(state->json), result));
+  *state->entry.mutable_result() = std::move(result);
+  std::shared_ptr<const types::DecodedCacheFile> decoded =
+      Written(std::move(state->entry));
+  if (durable_) {
     bool replaced = false;
     {
       absl::MutexLock lock(&jobs_mu_);
       // Still queued: the worker fills the file from the job when it takes
       // it, so the complete entry is what it writes.
       for (Job& job : jobs_) {
-        if (job.pending != first.state_.get()) continue;
+        if (job.pending != state) continue;
         job.bytes = std::move(bytes);
         job.decoded = std::move(decoded);
         replaced = true;
@@ -555,7 +574,10 @@ absl::Status ResultCache::Complete(Pending& first,
     }
   }
   OCICNI_RETURN_IF_ERROR(first.Wait());
-  return WriteBehind(file);
+  if (!durable_) {
+    return WriteNow(state->path, std::move(bytes), std::move(decoded), false);
+  }
+  return WriteBehindEncoded(state->path, std::move(bytes), std::move(decoded));
 }
 
 absl::Status ResultCache::Pending::Wait() {
@@ -571,7 +593,12 @@ absl::Status ResultCache::WriteBehind(const types::CacheFile& file) const {
       std::string path,
       types::CacheFilePath(dir_, file.network_name(), file.container_id(),
                            file.if_name()));
-  std::string bytes = ForDisk(file);
+  return WriteBehindEncoded(path, ForDisk(file), Written(file));
+}
+
+absl::Status ResultCache::WriteBehindEncoded(
+    const std::string& path, std::string bytes,
+    std::shared_ptr<const types::DecodedCacheFile> decoded) const {
   WaitForWriteBehind(path);
   OCICNI_ASSIGN_OR_RETURN(Temp temp, OpenTemp());
   absl::Status filled = Fill(temp, bytes);
@@ -580,7 +607,6 @@ absl::Status ResultCache::WriteBehind(const types::CacheFile& file) const {
     ::unlink(temp.name.c_str());
     return filled;
   }
-  auto decoded = Written(file);
   {
     absl::MutexLock lock(&mu_);
     behind_[path] = decoded;

@@ -117,6 +117,11 @@ class ResultCache {
       absl::Mutex mu;
       bool done ABSL_GUARDED_BY(mu) = false;
       absl::Status status ABSL_GUARDED_BY(mu);
+      // The entry StartWrite writes, its path and its JSON (unpadded), for
+      // Complete; set before the write starts, used by the owner only.
+      std::string path;
+      types::CacheFile entry;
+      std::string json;
     };
     explicit Pending(std::shared_ptr<State> state) : state_(std::move(state)) {}
     std::shared_ptr<State> state_;
@@ -143,15 +148,14 @@ class ResultCache {
 
   // StartWrite runs Write(file) in the background; without `durable` it
   // writes at once (the Pending is done when it returns).
-  Pending StartWrite(const types::CacheFile& file) const;
+  Pending StartWrite(types::CacheFile file) const;
 
-  // Complete finishes the ADD entry that `first` (StartWrite of the same
-  // network/container/ifname) writes with `file`, the entry with its
-  // result. On return the entry is durable on disk, with the result or
-  // (written behind, see WriteBehind) without it for a moment; this
-  // instance's reads see the result. Errors: those of the first write, or
-  // of WriteBehind's first steps.
-  absl::Status Complete(Pending& first, const types::CacheFile& file) const;
+  // Complete finishes the entry that `first` (a StartWrite) writes with
+  // the ADD's `result`, once per StartWrite. On return the entry is durable
+  // on disk, with the result or (written behind, see WriteBehind) without
+  // it for a moment; this instance's reads see the result. Errors: those of
+  // the first write, or of WriteBehind's first steps.
+  absl::Status Complete(Pending& first, google::protobuf::Struct result) const;
 
   // WriteBehind replaces the entry by `file`: at once for this instance's
   // Read/List, and on disk (fsync'ed, then renamed into place) in the
@@ -227,10 +231,18 @@ class ResultCache {
   // failure it is unlinked.
   absl::Status Place(Temp temp, const std::string& path) const;
   absl::Status SyncDir() const;
-  absl::Status WriteNow(const std::string& path, const types::CacheFile& file,
-                        std::string bytes, bool sync_dir) const;
+  // WriteNow writes `bytes` at `path` and remembers `decoded` as what they
+  // hold (or forgets the path, with nullptr).
+  absl::Status WriteNow(const std::string& path, std::string bytes,
+                        std::shared_ptr<const types::DecodedCacheFile> decoded,
+                        bool sync_dir) const;
+  // WriteBehindEncoded is WriteBehind of the file `decoded`, whose padded
+  // JSON is `bytes`.
+  absl::Status WriteBehindEncoded(
+      const std::string& path, std::string bytes,
+      std::shared_ptr<const types::DecodedCacheFile> decoded) const;
   static std::shared_ptr<const types::DecodedCacheFile> Written(
-      const types::CacheFile& file);
+      types::CacheFile file);
   void WaitForWriteBehind(const std::string& path) const;
   std::shared_ptr<const types::DecodedCacheFile> Behind(
       const std::string& path) const;

@@ -551,7 +551,7 @@ TEST_F(ResultCacheTest, CompleteWritesAQueuedEntryOnceWithItsResult) {
     first.set_netns(full.netns());
     const ResultCache::CommitStats before = cache.Stats();
     ResultCache::Pending pending = cache.StartWrite(first);
-    ASSERT_TRUE(cache.Complete(pending, full).ok());
+    ASSERT_TRUE(cache.Complete(pending, full.result()).ok());
     auto read = cache.Read("n", "c", "eth0");
     ASSERT_TRUE(read.ok() && read->has_value());
     EXPECT_EQ(types::EncodeCacheFile((*read)->file),
@@ -618,6 +618,27 @@ TEST_F(ResultCacheTest, WithoutDurabilityEveryWriteIsImmediate) {
   ASSERT_TRUE(pending.Wait().ok());
   ASSERT_TRUE(cache.WriteBehind(full).ok());
   EXPECT_EQ(OnDisk(ReadFile(path)), types::EncodeCacheFile(full));  // at once
+
+  // StartWrite then Complete, as an ADD does.
+  full.set_netns("/var/run/netns/again");
+  pending = cache.StartWrite(WithoutResult(full));
+  EXPECT_EQ(OnDisk(ReadFile(path)),
+            types::EncodeCacheFile(WithoutResult(full)));
+  ASSERT_TRUE(cache.Complete(pending, full.result()).ok());
+  EXPECT_EQ(OnDisk(ReadFile(path)), types::EncodeCacheFile(full));
+  auto read = cache.Read("n", "c", "eth0");
+  ASSERT_TRUE(read.ok() && read->has_value());
+  EXPECT_EQ(types::EncodeCacheFile((*read)->file),
+            types::EncodeCacheFile(full));
+}
+
+TEST_F(ResultCacheTest, CompleteOfAnInvalidEntryReportsWhyItWasNotWritten) {
+  ResultCache cache(dir_);
+  types::CacheFile bad = Entry("n", "../c", "eth0");
+  ResultCache::Pending pending = cache.StartWrite(WithoutResult(bad));
+  absl::Status completed = cache.Complete(pending, bad.result());
+  EXPECT_EQ(completed.code(), absl::StatusCode::kInvalidArgument) << completed;
+  EXPECT_EQ(pending.Wait().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(ResultCacheTest, AWriteBehindThatCannotLandLeavesTheFirstEntry) {

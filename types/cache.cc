@@ -22,6 +22,12 @@ void AppendStringEntry(absl::string_view key, absl::string_view value,
   AppendJsonString(value, out);
 }
 
+// AppendResult writes the result entry, the last of a cache file.
+void AppendResult(const google::protobuf::Struct& result, std::string* out) {
+  AppendKey("result", out);
+  AppendJson(result, out);
+}
+
 absl::Status BadField(absl::string_view what, absl::string_view key,
                       absl::string_view expected) {
   return absl::InvalidArgumentError(
@@ -128,12 +134,18 @@ std::string EncodeCacheFile(const CacheFile& file) {
     AppendKey("capabilityArgs", &out);
     AppendJson(file.capability_args(), &out);
   }
-  if (file.has_result()) {
-    AppendKey("result", &out);
-    AppendJson(file.result(), &out);
-  }
+  if (file.has_result()) AppendResult(file.result(), &out);
   out.push_back('}');
   return out;
+}
+
+std::string EncodeWithResult(std::string encoded,
+                             const google::protobuf::Struct& result) {
+  // What EncodeCacheFile wrote up to its closing brace, then as it goes on.
+  if (!encoded.empty() && encoded.back() == '}') encoded.pop_back();
+  AppendResult(result, &encoded);
+  encoded.push_back('}');
+  return encoded;
 }
 
 absl::StatusOr<DecodedCacheFile> DecodeCacheFile(absl::string_view bytes,

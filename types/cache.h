@@ -37,6 +37,12 @@ absl::StatusOr<std::string> CacheFilePath(absl::string_view cache_dir,
 // cniCacheV1).
 std::string EncodeCacheFile(const CacheFile& file);
 
+// EncodeWithResult returns EncodeCacheFile of a file with `result` set,
+// given `encoded`, EncodeCacheFile of the same file without a result: the
+// result is the last key, so the rest is not written again.
+std::string EncodeWithResult(std::string encoded,
+                             const google::protobuf::Struct& result);
+
 // DecodedCacheFile is a cache file as read: either a cniCacheV1 file, or a
 // legacy one that is a bare result (then only `file.result` is set).
 struct DecodedCacheFile {

@@ -46,6 +46,26 @@ TEST(Cache, ReadsGoLibcniFileAndWritesItBackByteForByte) {
   EXPECT_EQ(EncodeCacheFile(f), bytes);
 }
 
+TEST(Cache, EncodeWithResultEqualsEncodingTheWholeFile) {
+  auto decoded = DecodeCacheFile(ReadTestdata("fixturenet-4f1b6a9c0e2d-eth0"),
+                                 "fixturenet-4f1b6a9c0e2d-eth0");
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  ASSERT_TRUE(decoded->file.has_result());
+  CacheFile first = decoded->file;
+  first.clear_result();
+  EXPECT_EQ(EncodeWithResult(EncodeCacheFile(first), decoded->file.result()),
+            EncodeCacheFile(decoded->file));
+  // A first entry with nothing but its names, and an empty result.
+  CacheFile bare;
+  bare.set_container_id("c");
+  bare.set_if_name("eth0");
+  bare.set_network_name("n");
+  CacheFile with_result = bare;
+  with_result.mutable_result();
+  EXPECT_EQ(EncodeWithResult(EncodeCacheFile(bare), with_result.result()),
+            EncodeCacheFile(with_result));
+}
+
 TEST(Cache, CachedResultMatchesWhatLibcniReturned) {
   auto decoded =
       DecodeCacheFile(ReadTestdata("fixturenet-4f1b6a9c0e2d-eth0"), "f");
