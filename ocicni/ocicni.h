@@ -85,9 +85,13 @@ struct Options {
   // fsync'ed and renamed into place while the plugins run, and SetUpPod
   // returns only once that is on disk. The entry with the result is then
   // fsync'ed and renamed over it in the background (within a disk flush;
-  // this process sees it at once). A crash or power loss at any point
-  // leaves one of the two complete entries, never a torn or 0-byte one.
-  // Off: the same two writes, each at once and without fsync.
+  // this process sees it at once). When the first write has not started
+  // by the time the plugins are done (it waits behind other pods' writes),
+  // the entry with the result is written in its place, once, and is on
+  // disk when SetUpPod returns. A crash or power loss at any point leaves
+  // no entry (before the first write) or one of the two complete entries,
+  // never a torn or 0-byte one. Off: the same writes, each at once and
+  // without fsync.
   bool durable_cache = true;
   // Bring `lo` up inside the pod's namespace during SetUpPod (what runtimes
   // otherwise use the loopback plugin for). It happens on a library thread
