@@ -562,6 +562,7 @@ absl::Status ResultCache::Complete(Pending& first,
         job.bytes = std::move(bytes);
         job.decoded = std::move(decoded);
         replaced = true;
+        hurry_ = true;  // Its caller waits for it now.
         break;
       }
     }
@@ -637,7 +638,17 @@ absl::Status ResultCache::WriteBehindEncoded(
   return absl::OkStatus();
 }
 
+void ResultCache::Hurry() const {
+  absl::MutexLock lock(&jobs_mu_);
+  hurry_ = true;
+}
+
 void ResultCache::WaitForWriteBehind(const std::string& path) const {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!behind_.contains(path)) return;
+  }
+  Hurry();
   absl::MutexLock lock(&mu_);
   auto landed = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return !behind_.contains(path);
@@ -672,11 +683,12 @@ void ResultCache::Work() const {
     if (last_group_ > 1 && jobs_.size() < last_group_) {
       const size_t want = last_group_;
       auto enough = [this, want]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(jobs_mu_) {
-        return jobs_.size() >= want || stopping_;
+        return jobs_.size() >= want || stopping_ || hurry_;
       };
       jobs_mu_.AwaitWithTimeout(absl::Condition(&enough), kGroupWindow);
     }
     last_group_ = std::min(jobs_.size(), kMaxGroup);
+    hurry_ = false;
     // Everything queued is one group.
     std::vector<Job> group;
     while (!jobs_.empty() && group.size() < kMaxGroup) {

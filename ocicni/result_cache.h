@@ -48,7 +48,7 @@
 //   makes all of it durable, instead of one fdatasync (and its flush) per
 //   file; then the renames, and one directory fsync for the group. While
 //   several pods write at once, the worker waits up to kGroupWindow for a
-//   group as large as the last one.
+//   group as large as the last one, unless a caller waits for a queued job.
 //
 // Durable writes off the critical path (StartWrite + Complete): an ADD
 // first writes the entry without its result (what DEL needs: config,
@@ -266,6 +266,9 @@ class ResultCache {
   // Run queues `job` for the worker, which commits it with the other
   // queued jobs (CommitGroup).
   void Run(Job job) const;
+  // Hurry tells the worker that a caller waits for a queued job, so that it
+  // commits what is queued without waiting for more.
+  void Hurry() const;
   void Work() const;
   void CommitGroup(std::vector<Job>& group) const;
   bool InPlaceFileSystem(int fd) const;
@@ -379,6 +382,9 @@ class ResultCache {
   bool stopping_ ABSL_GUARDED_BY(jobs_mu_) = false;
   // Jobs in the last group committed.
   mutable size_t last_group_ ABSL_GUARDED_BY(jobs_mu_) = 0;
+  // Set when a caller waits for a queued job: the worker stops waiting for
+  // its group to fill up (Hurry).
+  mutable bool hurry_ ABSL_GUARDED_BY(jobs_mu_) = false;
 };
 
 }  // namespace ocicni
