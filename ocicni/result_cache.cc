@@ -64,8 +64,6 @@ absl::Status WriteAll(int fd, absl::string_view data, off_t old_size,
   return absl::OkStatus();
 }
 
-// ForDisk is the file content of `file`: its JSON, padded with spaces and a
-// final newline to a multiple of kPaddedSize bytes.
 // Padded pads an entry's JSON with spaces and a final newline to a
 // multiple of kPaddedSize bytes.
 std::string Padded(std::string bytes) {
@@ -76,6 +74,7 @@ std::string Padded(std::string bytes) {
   return bytes;
 }
 
+// ForDisk is the file content of `file`: its JSON, padded.
 std::string ForDisk(const types::CacheFile& file) {
   return Padded(types::EncodeCacheFile(file));
 }
