@@ -303,6 +303,12 @@ void ResultCache::Remember(
     const std::string& path, std::string bytes,
     std::shared_ptr<const types::DecodedCacheFile> decoded) const {
   absl::MutexLock lock(&mu_);
+  RememberLocked(path, std::move(bytes), std::move(decoded));
+}
+
+void ResultCache::RememberLocked(
+    const std::string& path, std::string bytes,
+    std::shared_ptr<const types::DecodedCacheFile> decoded) const {
   if (remembered_.size() >= kMaxRemembered && !remembered_.contains(path)) {
     remembered_.erase(remembered_.begin());
   }
@@ -627,8 +633,7 @@ absl::Status ResultCache::WriteBehindEncoded(
     absl::MutexLock lock(&mu_);
     behind_.erase(job.path);
     if (job.status.ok()) {
-      remembered_[job.path] =
-          Remembered{std::move(job.bytes), std::move(job.decoded)};
+      RememberLocked(job.path, std::move(job.bytes), std::move(job.decoded));
     } else {
       remembered_.erase(job.path);
     }

@@ -285,8 +285,13 @@ class ResultCache {
   // parsed (and then remembered).
   absl::StatusOr<types::DecodedCacheFile> Decode(const std::string& path,
                                                  std::string bytes) const;
+  // Remember keeps `decoded` as what `bytes` at `path` hold (at most
+  // kMaxRemembered paths: a new one pushes another out).
   void Remember(const std::string& path, std::string bytes,
                 std::shared_ptr<const types::DecodedCacheFile> decoded) const;
+  void RememberLocked(const std::string& path, std::string bytes,
+                      std::shared_ptr<const types::DecodedCacheFile> decoded)
+      const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Forget(const std::string& path) const;
 
   // A spare file, whether its size and allocation are known to be on disk
