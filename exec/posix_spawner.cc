@@ -632,9 +632,10 @@ absl::StatusOr<ProcessOutput> PosixSpawner::Run(const SpawnRequest& request) {
   // pidfd reported the exit saves a wakeup per call, but left CPUs idle
   // under load: through this spawner the floor driver (`floor -spawner`)
   // reached 0.92-0.95 of posix_spawn's throughput at 8 concurrent pods on
-  // 2 CPUs, idle 210-360 us per cycle against 30-50; now 0.95-1.02. (A
-  // pipe's EOF wakes the reader synchronously, a hint to run it on the CPU
-  // the writer is leaving; a pidfd's wakeup is not.)
+  // 2 CPUs, idle 210-360 us per cycle against 30-50; now 0.98-1.11 at 1 to
+  // 32 concurrent pods. (A pipe's EOF wakes the reader synchronously, a
+  // hint to run it on the CPU the writer is leaving; a pidfd's wakeup is
+  // not.)
   child_out.reset();
   child_err.reset();
   child.Watch();
