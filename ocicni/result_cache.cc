@@ -606,24 +606,19 @@ absl::Status ResultCache::WriteBehindEncoded(
     const std::string& path, std::string bytes,
     std::shared_ptr<const types::DecodedCacheFile> decoded) const {
   WaitForWriteBehind(path);
-  OCICNI_ASSIGN_OR_RETURN(Temp temp, OpenTemp());
-  absl::Status filled = Fill(temp, bytes);
-  if (!filled.ok()) {
-    temp.fd.reset();
-    ::unlink(temp.name.c_str());
-    return filled;
-  }
   {
     absl::MutexLock lock(&mu_);
     behind_[path] = decoded;
   }
   // The entry's name is durable already (written before the plugins ran):
   // only this file's data must be on disk before it replaces the entry.
+  // The worker fills the file too, so the caller returns at once, and a
+  // Remove that comes while the job is queued drops it (DropWriteBehind).
   Job job;
   job.path = path;
   job.bytes = std::move(bytes);
   job.decoded = std::move(decoded);
-  job.temp = std::move(temp);
+  job.behind = true;
   job.done = [this](Job& job) {
     if (!job.status.ok()) {
       LOG(WARNING) << "the cache entry " << job.path
@@ -640,6 +635,20 @@ absl::Status ResultCache::WriteBehindEncoded(
   };
   Run(std::move(job));
   return absl::OkStatus();
+}
+
+void ResultCache::DropWriteBehind(const std::string& path) const {
+  {
+    absl::MutexLock lock(&jobs_mu_);
+    auto it = std::find_if(jobs_.begin(), jobs_.end(), [&](const Job& job) {
+      return job.behind && job.path == path;
+    });
+    if (it == jobs_.end()) return;
+    jobs_.erase(it);
+  }
+  absl::MutexLock lock(&mu_);
+  behind_.erase(path);
+  ++stats_.dropped_behind;
 }
 
 void ResultCache::Hurry() const {
@@ -822,6 +831,7 @@ absl::Status ResultCache::Remove(absl::string_view network,
   OCICNI_ASSIGN_OR_RETURN(
       std::string path,
       types::CacheFilePath(dir_, network, container_id, ifname));
+  DropWriteBehind(path);
   WaitForWriteBehind(path);
   Forget(path);
   if (RetireToSpare(path)) return absl::OkStatus();

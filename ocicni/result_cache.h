@@ -154,15 +154,17 @@ class ResultCache {
   // the ADD's `result`, once per StartWrite. On return the entry is durable
   // on disk, with the result or (written behind, see WriteBehind) without
   // it for a moment; this instance's reads see the result. Errors: those of
-  // the first write, or of WriteBehind's first steps.
+  // the first write.
   absl::Status Complete(Pending& first, google::protobuf::Struct result) const;
 
   // WriteBehind replaces the entry by `file`: at once for this instance's
   // Read/List, and on disk (fsync'ed, then renamed into place) in the
-  // background. The entry must already be on disk durably (StartWrite
-  // done). Remove and Write of the same entry wait for it to land; a
-  // failure to land is logged, and the entry written before stays. Without
-  // `durable` it is Write. Errors: those of Write's first steps.
+  // background (the worker fills the file too). The entry must already be
+  // on disk durably (StartWrite done). Write of the same entry waits for
+  // it to land; Remove drops it while it is queued, or waits for it once
+  // the worker has taken it. A failure to land is logged, and the entry
+  // written before stays. Without `durable` it is Write. Errors: an
+  // invalid name.
   absl::Status WriteBehind(const types::CacheFile& file) const;
 
   // Read returns the entry, std::nullopt when there is none (ENOENT, or an
@@ -173,7 +175,8 @@ class ResultCache {
       absl::string_view network, absl::string_view container_id,
       absl::string_view ifname) const;
 
-  // Remove deletes the entry; a missing entry is OK.
+  // Remove deletes the entry; a missing entry is OK. A write behind of the
+  // entry still queued is dropped unwritten.
   absl::Status Remove(absl::string_view network, absl::string_view container_id,
                       absl::string_view ifname) const;
 
@@ -197,6 +200,9 @@ class ResultCache {
     // ADD entries written once, with their result, because their first
     // write had not started when Complete came (see Complete).
     uint64_t completed_before_written = 0;
+    // Writes behind dropped unwritten because Remove came while they were
+    // queued (see Remove).
+    uint64_t dropped_behind = 0;
   };
   CommitStats Stats() const;
 
@@ -259,6 +265,8 @@ class ResultCache {
     bool new_name = false;
     // The Pending of a StartWrite (identity only, for Complete).
     const void* pending = nullptr;
+    // A write behind (WriteBehindEncoded): Remove may drop it while queued.
+    bool behind = false;
     // Called by the worker once the job is committed, with `status` set.
     absl::AnyInvocable<void(Job&)> done;
     absl::Status status;
@@ -269,6 +277,10 @@ class ResultCache {
   // Hurry tells the worker that a caller waits for a queued job, so that it
   // commits what is queued without waiting for more.
   void Hurry() const;
+  // DropWriteBehind takes the write behind of `path` out of the queue if
+  // the worker has not taken it yet: the entry is about to be removed, so
+  // its first entry (on disk already) is what Remove retires.
+  void DropWriteBehind(const std::string& path) const;
   void Work() const;
   void CommitGroup(std::vector<Job>& group) const;
   bool InPlaceFileSystem(int fd) const;

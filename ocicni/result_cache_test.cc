@@ -517,8 +517,8 @@ TEST_F(ResultCacheTest, FirstEntryThenResultWrittenBehind) {
     EXPECT_EQ(OnDisk(testutil::ReadFileOnceItHas(path, "\"result\":")),
               types::EncodeCacheFile(full));
 
-    // A second write behind, then Remove: it waits for the write to land,
-    // so nothing reappears after it.
+    // A second write behind, then Remove: it drops the write if still
+    // queued, or waits for it to land, so nothing reappears after it.
     full.set_netns("/var/run/netns/again");
     ASSERT_TRUE(cache.WriteBehind(full).ok());
     ASSERT_TRUE(cache.Remove("n", "c", "eth0").ok());
@@ -573,6 +573,50 @@ TEST_F(ResultCacheTest, CompleteWritesAQueuedEntryOnceWithItsResult) {
     return;
   }
   FAIL() << "in 200 rounds, Complete never found the first write queued";
+}
+
+// Remove that comes while the write behind of the entry's result is still
+// queued drops that write: it never lands, on disk or in this instance's
+// reads. Either way (dropped, or taken by the worker and waited for),
+// nothing reappears after Remove.
+TEST_F(ResultCacheTest, RemoveDropsAQueuedWriteBehind) {
+  const std::string path = dir_ + "/results/n-c-eth0";
+  types::CacheFile full = Entry("n", "c", "eth0");
+  types::CacheFile first = WithoutResult(full);
+  {
+    ResultCache cache(dir_);
+    // Right after WriteBehind the worker has usually not taken the job yet;
+    // a few rounds make sure the queued case happens.
+    uint64_t dropped = 0;
+    for (int round = 0; round < 200 && dropped == 0; ++round) {
+      const ResultCache::CommitStats before = cache.Stats();
+      ASSERT_TRUE(cache.StartWrite(first).Wait().ok());
+      ASSERT_TRUE(cache.WriteBehind(full).ok());
+      ASSERT_TRUE(cache.Remove("n", "c", "eth0").ok());
+      EXPECT_EQ(Inode(path), 0u);
+      auto read = cache.Read("n", "c", "eth0");
+      ASSERT_TRUE(read.ok());
+      EXPECT_FALSE(read->has_value());
+      const ResultCache::CommitStats after = cache.Stats();
+      dropped = after.dropped_behind - before.dropped_behind;
+      // The first entry was committed; the write behind only if not
+      // dropped.
+      EXPECT_EQ(after.in_place + after.synced,
+                before.in_place + before.synced + (dropped == 1 ? 1 : 2));
+    }
+    EXPECT_EQ(dropped, 1u) << "in 200 rounds, Remove never found the write "
+                              "behind queued";
+    // The entry is written again as usual afterwards.
+    ASSERT_TRUE(cache.StartWrite(first).Wait().ok());
+    ASSERT_TRUE(cache.WriteBehind(full).ok());
+    EXPECT_EQ(OnDisk(testutil::ReadFileOnceItHas(path, "\"result\":")),
+              types::EncodeCacheFile(full));
+    ASSERT_TRUE(cache.Remove("n", "c", "eth0").ok());
+  }
+  // Once the worker is done with everything, nothing came back.
+  EXPECT_EQ(Inode(path), 0u);
+  EXPECT_TRUE(Hidden(dir_).empty());
+  EXPECT_TRUE(Spares(dir_).empty());
 }
 
 // A listing that runs while a result lands (the write behind renames the
@@ -682,11 +726,17 @@ bool InPlaceFileSystem(const std::string& dir) {
 }
 
 // One attachment's cycle as the library runs it: the entry without the
-// result, durably; the entry with it, written behind; then removal.
-void Cycle(ResultCache& cache, const types::CacheFile& full) {
+// result, durably; the entry with it, written behind; then, once that
+// landed (a Remove while it is queued would drop it), removal.
+void Cycle(ResultCache& cache, const std::string& dir,
+           const types::CacheFile& full) {
   types::CacheFile first = WithoutResult(full);
   ASSERT_TRUE(cache.StartWrite(first).Wait().ok());
   ASSERT_TRUE(cache.WriteBehind(full).ok());
+  testutil::ReadFileOnceItHas(
+      absl::StrCat(dir, "/results/", full.network_name(), "-",
+                   full.container_id(), "-", full.if_name()),
+      "\"result\":");
   ASSERT_TRUE(
       cache.Remove(full.network_name(), full.container_id(), full.if_name())
           .ok());
@@ -700,7 +750,7 @@ TEST_F(ResultCacheTest, SettledSparesAreCommittedInPlace) {
   }
   ResultCache cache(dir_, /*durable=*/true, absl::ZeroDuration());
   for (int i = 0; i < 4; ++i) {
-    Cycle(cache, Entry("n", absl::StrCat("c", i), "eth0"));
+    Cycle(cache, dir_, Entry("n", absl::StrCat("c", i), "eth0"));
   }
   // New files are fdatasync'ed; the spares they become, once settled, are
   // refilled in place and share flushes.
