@@ -608,7 +608,7 @@ absl::Status ResultCache::WriteBehindEncoded(
   WaitForWriteBehind(path);
   {
     absl::MutexLock lock(&mu_);
-    behind_[path] = decoded;
+    behind_[path] = InFlight{decoded};
   }
   // The entry's name is durable already (written before the plugins ran):
   // only this file's data must be on disk before it replaces the entry.
@@ -620,18 +620,23 @@ absl::Status ResultCache::WriteBehindEncoded(
   job.decoded = std::move(decoded);
   job.behind = true;
   job.done = [this](Job& job) {
-    if (!job.status.ok()) {
-      LOG(WARNING) << "the cache entry " << job.path
-                   << " keeps its configuration but not the ADD result: "
-                   << job.status;
-    }
-    absl::MutexLock lock(&mu_);
-    behind_.erase(job.path);
-    if (job.status.ok()) {
-      RememberLocked(job.path, std::move(job.bytes), std::move(job.decoded));
-    } else {
+    {
+      absl::MutexLock lock(&mu_);
+      auto it = behind_.find(job.path);
+      // Called off before or after its rename: the entry is removed.
+      const bool called_off = it == behind_.end() || it->second.called_off;
+      if (it != behind_.end()) behind_.erase(it);
+      if (called_off) return;
+      if (job.status.ok()) {
+        RememberLocked(job.path, std::move(job.bytes),
+                       std::move(job.decoded));
+        return;
+      }
       remembered_.erase(job.path);
     }
+    LOG(WARNING) << "the cache entry " << job.path
+                 << " keeps its configuration but not the ADD result: "
+                 << job.status;
   };
   Run(std::move(job));
   return absl::OkStatus();
@@ -649,6 +654,34 @@ void ResultCache::DropWriteBehind(const std::string& path) const {
   absl::MutexLock lock(&mu_);
   behind_.erase(path);
   ++stats_.dropped_behind;
+}
+
+void ResultCache::CallOffWriteBehind(const std::string& path) const {
+  absl::MutexLock lock(&mu_);
+  auto it = behind_.find(path);
+  if (it == behind_.end()) return;
+  it->second.called_off = true;
+  ++stats_.called_off_behind;
+  // A rename into place under way finishes first; then what it placed is
+  // the entry that Remove retires.
+  auto placed = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    auto found = behind_.find(path);
+    return found == behind_.end() || !found->second.placing;
+  };
+  mu_.Await(absl::Condition(&placed));
+}
+
+bool ResultCache::StartPlacing(const std::string& path) const {
+  absl::MutexLock lock(&mu_);
+  InFlight& in_flight = behind_[path];
+  if (in_flight.called_off) return false;
+  in_flight.placing = true;
+  return true;
+}
+
+void ResultCache::DonePlacing(const std::string& path) const {
+  absl::MutexLock lock(&mu_);
+  behind_[path].placing = false;
 }
 
 void ResultCache::Hurry() const {
@@ -673,7 +706,8 @@ std::shared_ptr<const types::DecodedCacheFile> ResultCache::Behind(
     const std::string& path) const {
   absl::MutexLock lock(&mu_);
   auto it = behind_.find(path);
-  return it == behind_.end() ? nullptr : it->second;
+  if (it == behind_.end() || it->second.called_off) return nullptr;
+  return it->second.decoded;
 }
 
 void ResultCache::Run(Job job) const {
@@ -789,7 +823,14 @@ void ResultCache::CommitGroup(std::vector<Job>& group) const {
       }
       continue;
     }
+    if (job.behind && !StartPlacing(job.path)) {
+      // Called off by Remove: the file becomes a spare instead.
+      job.temp->fd.reset();
+      KeepSpare(std::move(job.temp->name), /*settled=*/false);
+      continue;
+    }
     job.status = Place(*std::move(job.temp), job.path);
+    if (job.behind) DonePlacing(job.path);
     new_names = new_names || (job.status.ok() && job.new_name);
   }
   if (!new_names) return;
@@ -832,7 +873,7 @@ absl::Status ResultCache::Remove(absl::string_view network,
       std::string path,
       types::CacheFilePath(dir_, network, container_id, ifname));
   DropWriteBehind(path);
-  WaitForWriteBehind(path);
+  CallOffWriteBehind(path);
   Forget(path);
   if (RetireToSpare(path)) return absl::OkStatus();
   const int retire_errno = errno;

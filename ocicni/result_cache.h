@@ -161,10 +161,9 @@ class ResultCache {
   // Read/List, and on disk (fsync'ed, then renamed into place) in the
   // background (the worker fills the file too). The entry must already be
   // on disk durably (StartWrite done). Write of the same entry waits for
-  // it to land; Remove drops it while it is queued, or waits for it once
-  // the worker has taken it. A failure to land is logged, and the entry
-  // written before stays. Without `durable` it is Write. Errors: an
-  // invalid name.
+  // it to land; Remove calls it off (see Remove). A failure to land is
+  // logged, and the entry written before stays. Without `durable` it is
+  // Write. Errors: an invalid name.
   absl::Status WriteBehind(const types::CacheFile& file) const;
 
   // Read returns the entry, std::nullopt when there is none (ENOENT, or an
@@ -175,8 +174,9 @@ class ResultCache {
       absl::string_view network, absl::string_view container_id,
       absl::string_view ifname) const;
 
-  // Remove deletes the entry; a missing entry is OK. A write behind of the
-  // entry still queued is dropped unwritten.
+  // Remove deletes the entry; a missing entry is OK. It does not wait for
+  // a write behind of the entry: one still queued is dropped unwritten,
+  // one being committed is not renamed into place.
   absl::Status Remove(absl::string_view network, absl::string_view container_id,
                       absl::string_view ifname) const;
 
@@ -201,8 +201,10 @@ class ResultCache {
     // write had not started when Complete came (see Complete).
     uint64_t completed_before_written = 0;
     // Writes behind dropped unwritten because Remove came while they were
-    // queued (see Remove).
+    // queued, and those called off (written, not renamed into place)
+    // because Remove came while the worker committed them (see Remove).
     uint64_t dropped_behind = 0;
+    uint64_t called_off_behind = 0;
   };
   CommitStats Stats() const;
 
@@ -265,7 +267,8 @@ class ResultCache {
     bool new_name = false;
     // The Pending of a StartWrite (identity only, for Complete).
     const void* pending = nullptr;
-    // A write behind (WriteBehindEncoded): Remove may drop it while queued.
+    // A write behind (WriteBehindEncoded): Remove may drop it while queued
+    // or call it off while the worker commits it.
     bool behind = false;
     // Called by the worker once the job is committed, with `status` set.
     absl::AnyInvocable<void(Job&)> done;
@@ -281,6 +284,15 @@ class ResultCache {
   // the worker has not taken it yet: the entry is about to be removed, so
   // its first entry (on disk already) is what Remove retires.
   void DropWriteBehind(const std::string& path) const;
+  // CallOffWriteBehind makes sure the write behind of `path` that the
+  // worker has taken is not renamed into place, or has been already: when
+  // it returns, a removal of the entry is final.
+  void CallOffWriteBehind(const std::string& path) const;
+  // StartPlacing tells whether the write behind of `path` may be renamed
+  // into place (not called off) and marks it as being renamed until
+  // DonePlacing.
+  bool StartPlacing(const std::string& path) const;
+  void DonePlacing(const std::string& path) const;
   void Work() const;
   void CommitGroup(std::vector<Job>& group) const;
   bool InPlaceFileSystem(int fd) const;
@@ -380,10 +392,16 @@ class ResultCache {
   mutable absl::Mutex spares_mu_ ABSL_ACQUIRED_AFTER(mu_);
   mutable std::string own_spares_ ABSL_GUARDED_BY(spares_mu_);
   mutable UniqueFd spares_lock_ ABSL_GUARDED_BY(spares_mu_);
-  // Entries written behind, not yet renamed into place.
-  mutable absl::flat_hash_map<std::string,
-                              std::shared_ptr<const types::DecodedCacheFile>>
-      behind_ ABSL_GUARDED_BY(mu_);
+  // A write behind not yet renamed into place: what this instance reads
+  // meanwhile; whether Remove called it off (CallOffWriteBehind); whether
+  // the worker is renaming it into place right now.
+  struct InFlight {
+    std::shared_ptr<const types::DecodedCacheFile> decoded;
+    bool called_off = false;
+    bool placing = false;
+  };
+  mutable absl::flat_hash_map<std::string, InFlight> behind_
+      ABSL_GUARDED_BY(mu_);
 
   mutable CommitStats stats_ ABSL_GUARDED_BY(mu_);
   // The kind of file system the entries are on (InPlaceFileSystem).
