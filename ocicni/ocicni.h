@@ -88,10 +88,12 @@ struct Options {
   // this process sees it at once). When the first write has not started
   // by the time the plugins are done (it waits behind other pods' writes),
   // the entry with the result is written in its place, once, and is on
-  // disk when SetUpPod returns. A crash or power loss at any point leaves
-  // no entry (before the first write) or one of the two complete entries,
-  // never a torn or 0-byte one. Off: the same writes, each at once and
-  // without fsync.
+  // disk when SetUpPod returns. TearDownPod does not wait for the
+  // background write: it drops it, or keeps it from being renamed into
+  // place, and the entry is gone from disk when it returns. A crash or
+  // power loss at any point leaves no entry (before the first write) or
+  // one of the two complete entries, never a torn or 0-byte one. Off: the
+  // same writes, each at once and without fsync.
   bool durable_cache = true;
   // Bring `lo` up inside the pod's namespace during SetUpPod (what runtimes
   // otherwise use the loopback plugin for). It happens on a library thread
