@@ -824,9 +824,10 @@ void ResultCache::CommitGroup(std::vector<Job>& group) const {
       continue;
     }
     if (job.behind && !StartPlacing(job.path)) {
-      // Called off by Remove: the file becomes a spare instead.
+      // Called off by Remove: the file becomes a spare instead, with its
+      // data, size and allocation on disk (settled).
       job.temp->fd.reset();
-      KeepSpare(std::move(job.temp->name), /*settled=*/false);
+      KeepSpare(std::move(job.temp->name), /*settled=*/true);
       continue;
     }
     job.status = Place(*std::move(job.temp), job.path);
