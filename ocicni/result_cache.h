@@ -60,7 +60,9 @@
 // the complete one behind (WriteBehind), which fsyncs it in the background
 // and renames it over the first. This instance's reads see the result at
 // once; on disk the name holds, at every instant, nothing, the first entry
-// or the complete one, never a torn file.
+// or the complete one, never a torn file. Remove does not wait for a write
+// behind: it drops it from the queue, or calls it off while the worker
+// commits it (it is then not renamed into place).
 //
 // Thread-safety: all methods may be called concurrently; callers serialize
 // operations on the same attachment (the library's per-pod lock does).
@@ -255,9 +257,9 @@ class ResultCache {
   std::shared_ptr<const types::DecodedCacheFile> Behind(
       const std::string& path) const;
 
-  // Job is a background write: `bytes` (written by the worker when `temp`
-  // is not filled yet) to become the entry at `path`. With `new_name` the
-  // name must be durable too when `done` runs.
+  // Job is a background write: `bytes` (written by the worker into a
+  // spare or new file, `temp`) to become the entry at `path`. With
+  // `new_name` the name must be durable too when `done` runs.
   struct Job {
     std::string path;
     // The file's content, and its decoding for this instance's reads.
