@@ -84,8 +84,8 @@ struct Options {
   // the ADD result (the config, CNI_ARGS and capability args DEL needs),
   // fsync'ed and renamed into place while the plugins run, and SetUpPod
   // returns only once that is on disk. The entry with the result is then
-  // fsync'ed and renamed over it in the background (within a disk flush;
-  // this process sees it at once). When the first write has not started
+  // fsync'ed and renamed over it in the background (with the next group
+  // of writes, or 10 ms later; this process sees it at once). When the first write has not started
   // by the time the plugins are done (it waits behind other pods' writes),
   // the entry with the result is written in its place, once, and is on
   // disk when SetUpPod returns. TearDownPod does not wait for the

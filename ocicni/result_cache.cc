@@ -120,8 +120,12 @@ absl::StatusOr<std::optional<std::string>> ReadEntry(const std::string& path) {
 }  // namespace
 
 ResultCache::ResultCache(std::string cache_dir, bool durable,
-                         absl::Duration reuse_after)
-    : dir_(std::move(cache_dir)), durable_(durable), reuse_after_(reuse_after) {
+                         absl::Duration reuse_after,
+                         absl::Duration behind_hold)
+    : dir_(std::move(cache_dir)),
+      durable_(durable),
+      reuse_after_(reuse_after),
+      behind_hold_(behind_hold) {
   while (dir_.size() > 1 && dir_.back() == '/') dir_.pop_back();
 }
 
@@ -619,6 +623,9 @@ absl::Status ResultCache::WriteBehindEncoded(
   job.bytes = std::move(bytes);
   job.decoded = std::move(decoded);
   job.behind = true;
+  // Not urgent: it joins the next group (sharing its flush), or goes on
+  // its own after behind_hold_; a Remove before then drops it.
+  job.hold_until = absl::Now() + behind_hold_;
   job.done = [this](Job& job) {
     {
       absl::MutexLock lock(&mu_);
@@ -712,6 +719,7 @@ std::shared_ptr<const types::DecodedCacheFile> ResultCache::Behind(
 
 void ResultCache::Run(Job job) const {
   absl::MutexLock lock(&jobs_mu_);
+  if (job.hold_until == absl::InfinitePast()) arrived_ = true;
   jobs_.push_back(std::move(job));
   if (!worker_.has_value()) worker_.emplace([this] { Work(); });
 }
@@ -724,6 +732,29 @@ void ResultCache::Work() const {
     };
     jobs_mu_.Await(absl::Condition(&ready));
     if (jobs_.empty()) return;  // stopping, and nothing left to do
+    // Only held writes behind queued: wait for a job that starts a group,
+    // a caller that waits, or the first hold to end.
+    if (!stopping_ && !hurry_) {
+      const absl::Time now = absl::Now();
+      absl::Time until = absl::InfinitePast();
+      for (const Job& job : jobs_) {
+        if (job.hold_until <= now) {
+          until = absl::InfinitePast();
+          break;
+        }
+        until = until == absl::InfinitePast()
+                    ? job.hold_until
+                    : std::min(until, job.hold_until);
+      }
+      if (until != absl::InfinitePast()) {
+        arrived_ = false;
+        auto go = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(jobs_mu_) {
+          return arrived_ || hurry_ || stopping_;
+        };
+        jobs_mu_.AwaitWithDeadline(absl::Condition(&go), until);
+        continue;
+      }
+    }
     // While writes come from several pods at once (the last group held more
     // than one), wait a little for as many as last time: bigger groups
     // share their flushes. A lone writer never waits.

@@ -49,6 +49,9 @@
 //   file; then the renames, and one directory fsync for the group. While
 //   several pods write at once, the worker waits up to kGroupWindow for a
 //   group as large as the last one, unless a caller waits for a queued job.
+//   A write behind (the complete entry, see below) starts no group of its
+//   own for kBehindHold: it joins the next group, sharing its flush, and
+//   an entry removed before then is never written.
 //
 // Durable writes off the critical path (StartWrite + Complete): an ADD
 // first writes the entry without its result (what DEL needs: config,
@@ -101,6 +104,8 @@ class ResultCache {
   static constexpr size_t kMaxSpares = 1024;
   // How long a spare stays untouched before a write may refill it.
   static constexpr absl::Duration kReuseAfter = absl::Seconds(1);
+  // How long a write behind may wait in the queue for a group to join.
+  static constexpr absl::Duration kBehindHold = absl::Milliseconds(10);
   // Decoded entries remembered for reads of unchanged files.
   static constexpr size_t kMaxRemembered = 256;
   // Entry files are padded to a multiple of this many bytes.
@@ -130,7 +135,8 @@ class ResultCache {
   };
 
   explicit ResultCache(std::string cache_dir, bool durable = true,
-                       absl::Duration reuse_after = kReuseAfter);
+                       absl::Duration reuse_after = kReuseAfter,
+                       absl::Duration behind_hold = kBehindHold);
   // Unlinks this instance's spares.
   ~ResultCache();
   ResultCache(const ResultCache&) = delete;
@@ -272,6 +278,9 @@ class ResultCache {
     // A write behind (WriteBehindEncoded): Remove may drop it while queued
     // or call it off while the worker commits it.
     bool behind = false;
+    // Until then the job does not start a group of its own; it joins the
+    // next one (see Work).
+    absl::Time hold_until = absl::InfinitePast();
     // Called by the worker once the job is committed, with `status` set.
     absl::AnyInvocable<void(Job&)> done;
     absl::Status status;
@@ -369,6 +378,7 @@ class ResultCache {
   mutable absl::flat_hash_map<std::string, Remembered> remembered_
       ABSL_GUARDED_BY(mu_);
   absl::Duration reuse_after_;
+  absl::Duration behind_hold_;
   // Oldest first.
   mutable std::deque<Spare> spares_ ABSL_GUARDED_BY(mu_);
   // FileId identifies the file an entry is: inode, size, and the time of
@@ -422,6 +432,8 @@ class ResultCache {
   // Set when a caller waits for a queued job: the worker stops waiting for
   // its group to fill up (Hurry).
   mutable bool hurry_ ABSL_GUARDED_BY(jobs_mu_) = false;
+  // Set when a job that is not held is queued (Run).
+  mutable bool arrived_ ABSL_GUARDED_BY(jobs_mu_) = false;
 };
 
 }  // namespace ocicni

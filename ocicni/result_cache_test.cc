@@ -585,7 +585,9 @@ TEST_F(ResultCacheTest, RemoveDoesNotWaitForAWriteBehind) {
   types::CacheFile full = Entry("n", "c", "eth0");
   types::CacheFile first = WithoutResult(full);
   {
-    ResultCache cache(dir_);
+    // Writes behind not held: the worker takes them at once.
+    ResultCache cache(dir_, /*durable=*/true, ResultCache::kReuseAfter,
+                      /*behind_hold=*/absl::ZeroDuration());
     // Right after WriteBehind the worker has usually not taken the job yet;
     // a short pause before Remove lets it start committing. Rounds with
     // pauses of different lengths make sure both cases happen.
@@ -634,6 +636,52 @@ TEST_F(ResultCacheTest, RemoveDoesNotWaitForAWriteBehind) {
   EXPECT_TRUE(Spares(dir_).empty());
 }
 
+// A write behind waits in the queue (up to kBehindHold) for a group to
+// join: the next write of another entry takes it along, sharing that
+// group's flush; a write of the same entry, or the destructor, does not
+// wait for the hold to end; a Remove before then drops it.
+TEST_F(ResultCacheTest, AWriteBehindJoinsTheNextGroup) {
+  const std::string path_a = dir_ + "/results/n-a-eth0";
+  const std::string path_b = dir_ + "/results/n-b-eth0";
+  types::CacheFile full_a = Entry("n", "a", "eth0");
+  types::CacheFile full_b = Entry("n", "b", "eth0");
+  {
+    // Held for an hour: any wait for the hold would time the test out.
+    ResultCache cache(dir_, /*durable=*/true, ResultCache::kReuseAfter,
+                      /*behind_hold=*/absl::Hours(1));
+    ASSERT_TRUE(cache.StartWrite(WithoutResult(full_a)).Wait().ok());
+    ASSERT_TRUE(cache.WriteBehind(full_a).ok());
+    // Held: not on disk yet, but read at once.
+    EXPECT_EQ(OnDisk(ReadFile(path_a)),
+              types::EncodeCacheFile(WithoutResult(full_a)));
+    auto read = cache.Read("n", "a", "eth0");
+    ASSERT_TRUE(read.ok() && read->has_value());
+    EXPECT_TRUE((*read)->file.has_result());
+    // The next group takes it along: once b's first entry is durable, a's
+    // complete entry is in place.
+    ASSERT_TRUE(cache.StartWrite(WithoutResult(full_b)).Wait().ok());
+    EXPECT_EQ(OnDisk(ReadFile(path_a)), types::EncodeCacheFile(full_a));
+
+    // A write of the same entry does not wait for the hold.
+    ASSERT_TRUE(cache.WriteBehind(full_b).ok());
+    ASSERT_TRUE(cache.StartWrite(WithoutResult(full_b)).Wait().ok());
+    EXPECT_EQ(OnDisk(ReadFile(path_b)),
+              types::EncodeCacheFile(WithoutResult(full_b)));
+
+    // Removed while held: dropped.
+    const ResultCache::CommitStats before = cache.Stats();
+    ASSERT_TRUE(cache.WriteBehind(full_b).ok());
+    ASSERT_TRUE(cache.Remove("n", "b", "eth0").ok());
+    EXPECT_EQ(cache.Stats().dropped_behind, before.dropped_behind + 1);
+    EXPECT_EQ(Inode(path_b), 0u);
+
+    // Held when the cache goes: the destructor lands it.
+    ASSERT_TRUE(cache.WriteBehind(full_a).ok());
+  }
+  EXPECT_EQ(OnDisk(ReadFile(path_a)), types::EncodeCacheFile(full_a));
+  EXPECT_TRUE(Hidden(dir_).empty());
+}
+
 // A listing that runs while a result lands (the write behind renames the
 // complete entry over the first one) returns the complete entry: either
 // the one this instance holds in memory, or the file once it is renamed,
@@ -641,7 +689,8 @@ TEST_F(ResultCacheTest, RemoveDoesNotWaitForAWriteBehind) {
 TEST_F(ResultCacheTest, AListingWhileAResultLandsSeesTheResult) {
   types::CacheFile full = Entry("n", "c", "eth0");
   types::CacheFile first = WithoutResult(full);
-  ResultCache cache(dir_);
+  ResultCache cache(dir_, /*durable=*/true, ResultCache::kReuseAfter,
+                    /*behind_hold=*/absl::ZeroDuration());
   int without_result = 0;
   constexpr int kRounds = 2000;
   for (int i = 0; i < kRounds; ++i) {
