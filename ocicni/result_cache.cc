@@ -120,8 +120,7 @@ absl::StatusOr<std::optional<std::string>> ReadEntry(const std::string& path) {
 }  // namespace
 
 ResultCache::ResultCache(std::string cache_dir, bool durable,
-                         absl::Duration reuse_after,
-                         absl::Duration behind_hold)
+                         absl::Duration reuse_after, absl::Duration behind_hold)
     : dir_(std::move(cache_dir)),
       durable_(durable),
       reuse_after_(reuse_after),
@@ -635,8 +634,7 @@ absl::Status ResultCache::WriteBehindEncoded(
       if (it != behind_.end()) behind_.erase(it);
       if (called_off) return;
       if (job.status.ok()) {
-        RememberLocked(job.path, std::move(job.bytes),
-                       std::move(job.decoded));
+        RememberLocked(job.path, std::move(job.bytes), std::move(job.decoded));
         return;
       }
       remembered_.erase(job.path);
@@ -736,17 +734,10 @@ void ResultCache::Work() const {
     // a caller that waits, or the first hold to end.
     if (!stopping_ && !hurry_) {
       const absl::Time now = absl::Now();
-      absl::Time until = absl::InfinitePast();
-      for (const Job& job : jobs_) {
-        if (job.hold_until <= now) {
-          until = absl::InfinitePast();
-          break;
-        }
-        until = until == absl::InfinitePast()
-                    ? job.hold_until
-                    : std::min(until, job.hold_until);
-      }
-      if (until != absl::InfinitePast()) {
+      auto ready_now = [now](const Job& job) { return job.hold_until <= now; };
+      if (std::none_of(jobs_.begin(), jobs_.end(), ready_now)) {
+        absl::Time until = absl::InfiniteFuture();
+        for (const Job& job : jobs_) until = std::min(until, job.hold_until);
         arrived_ = false;
         auto go = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(jobs_mu_) {
           return arrived_ || hurry_ || stopping_;

@@ -614,8 +614,8 @@ TEST_F(ResultCacheTest, RemoveDoesNotWaitForAWriteBehind) {
       // Placed: the first entry, and the complete one unless dropped or
       // called off in time (a write behind renamed into place just before
       // it was called off counts as placed).
-      const uint64_t placed = after.in_place + after.synced -
-                              before.in_place - before.synced;
+      const uint64_t placed =
+          after.in_place + after.synced - before.in_place - before.synced;
       EXPECT_GE(placed, 1u);
       EXPECT_LE(placed, 2u);
     }
