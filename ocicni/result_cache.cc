@@ -624,7 +624,9 @@ absl::Status ResultCache::WriteBehindEncoded(
   job.behind = true;
   // Not urgent: it joins the next group (sharing its flush), or goes on
   // its own after behind_hold_; a Remove before then drops it.
-  job.hold_until = absl::Now() + behind_hold_;
+  if (behind_hold_ > absl::ZeroDuration()) {
+    job.hold_until = absl::Now() + behind_hold_;
+  }
   job.done = [this](Job& job) {
     {
       absl::MutexLock lock(&mu_);
@@ -678,15 +680,16 @@ void ResultCache::CallOffWriteBehind(const std::string& path) const {
 
 bool ResultCache::StartPlacing(const std::string& path) const {
   absl::MutexLock lock(&mu_);
-  InFlight& in_flight = behind_[path];
-  if (in_flight.called_off) return false;
-  in_flight.placing = true;
+  auto it = behind_.find(path);
+  if (it == behind_.end() || it->second.called_off) return false;
+  it->second.placing = true;
   return true;
 }
 
 void ResultCache::DonePlacing(const std::string& path) const {
   absl::MutexLock lock(&mu_);
-  behind_[path].placing = false;
+  auto it = behind_.find(path);
+  if (it != behind_.end()) it->second.placing = false;
 }
 
 void ResultCache::Hurry() const {

@@ -279,7 +279,7 @@ class ResultCache {
     // or call it off while the worker commits it.
     bool behind = false;
     // Until then the job does not start a group of its own; it joins the
-    // next one (see Work).
+    // next one (see Work). InfinitePast: not held.
     absl::Time hold_until = absl::InfinitePast();
     // Called by the worker once the job is committed, with `status` set.
     absl::AnyInvocable<void(Job&)> done;
