@@ -1,5 +1,6 @@
 #include "base/posix.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -60,6 +61,26 @@ absl::StatusOr<std::pair<UniqueFd, UniqueFd>> MakePipe(int flags) {
   if (::pipe2(fds, O_CLOEXEC | flags) != 0)
     return ErrnoToStatus(errno, "pipe2");
   return std::make_pair(UniqueFd(fds[0]), UniqueFd(fds[1]));
+}
+
+absl::Status ForEachDirEntry(const char* path,
+                             absl::FunctionRef<void(absl::string_view)> fn) {
+  absl::StatusOr<UniqueFd> dir = OpenFd(path, O_RDONLY | O_DIRECTORY);
+  if (!dir.ok()) return dir.status();
+  alignas(struct dirent64) char buf[4096];
+  for (;;) {
+    const ssize_t n = RetryOnEintr(
+        [&] { return ::getdents64(dir->get(), buf, sizeof(buf)); });
+    if (n < 0) return ErrnoToStatus(errno, absl::StrCat("read ", path));
+    if (n == 0) return absl::OkStatus();
+    for (ssize_t offset = 0; offset < n;) {
+      const auto* entry =
+          reinterpret_cast<const struct dirent64*>(buf + offset);
+      offset += entry->d_reclen;
+      const absl::string_view name = entry->d_name;
+      if (name != "." && name != "..") fn(name);
+    }
+  }
 }
 
 }  // namespace ocicni

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <utility>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -68,6 +69,14 @@ absl::StatusOr<UniqueFd> OpenFd(const char* path, int flags, int mode = 0);
 
 // MakePipe returns a {read, write} pipe, both ends O_CLOEXEC plus `flags`.
 absl::StatusOr<std::pair<UniqueFd, UniqueFd>> MakePipe(int flags = 0);
+
+// ForEachDirEntry calls `fn` with the name of every entry of the directory
+// `path` but "." and "..", in the order the file system lists them. Unlike
+// opendir(3), which allocates a 32 KiB buffer per stream, it reads with
+// getdents64(2) into a buffer on the stack. Errors as ErrnoToStatus, naming
+// the path (kNotFound when it does not exist).
+absl::Status ForEachDirEntry(const char* path,
+                             absl::FunctionRef<void(absl::string_view)> fn);
 
 }  // namespace ocicni
 

@@ -1,9 +1,16 @@
 #include "base/posix.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdlib>
+#include <set>
+#include <string>
+
+#include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace ocicni {
@@ -73,6 +80,40 @@ TEST(MakePipe, BothEndsCloexec) {
   char c;
   ASSERT_EQ(read(p->first.get(), &c, 1), 1);
   EXPECT_EQ(c, 'x');
+}
+
+TEST(ForEachDirEntry, ListsEveryNameButDotAndDotDot) {
+  std::string dir = absl::StrCat(::testing::TempDir(), "/listXXXXXX");
+  ASSERT_NE(mkdtemp(dir.data()), nullptr);
+  // Long names, so that the entries take several reads of the buffer.
+  std::set<std::string> made;
+  for (int i = 0; i < 300; ++i) {
+    std::string name = absl::StrCat(i, "-", std::string(60, 'n'));
+    if (i == 7) name = ".hidden";
+    const std::string path = absl::StrCat(dir, "/", name);
+    if (i == 8) {
+      ASSERT_EQ(mkdir(path.c_str(), 0700), 0);
+    } else {
+      int fd = open(path.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+      ASSERT_GE(fd, 0);
+      close(fd);
+    }
+    made.insert(name);
+  }
+  std::multiset<std::string> listed;
+  ASSERT_TRUE(ForEachDirEntry(dir.c_str(), [&](absl::string_view name) {
+                listed.emplace(name);
+              }).ok());
+  EXPECT_EQ(listed, std::multiset<std::string>(made.begin(), made.end()));
+
+  absl::Status missing = ForEachDirEntry(absl::StrCat(dir, "/nope").c_str(),
+                                         [](absl::string_view) {});
+  EXPECT_EQ(missing.code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(missing.message()), ::testing::HasSubstr("/nope"));
+  absl::Status file =
+      ForEachDirEntry(absl::StrCat(dir, "/0-", std::string(60, 'n')).c_str(),
+                      [](absl::string_view) {});
+  EXPECT_EQ(file.code(), absl::StatusCode::kInvalidArgument);  // ENOTDIR
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -44,39 +45,65 @@ absl::Status MkdirAll(const std::string& path, mode_t mode) {
   return absl::OkStatus();
 }
 
-// WriteAll makes `data` the whole content of the open file `fd`, which may
-// be a spare of `old_size` bytes with older content: overwritten in place,
-// then cut to size when that differs, so that the blocks it has are reused
-// rather than freed and allocated again.
-absl::Status WriteAll(int fd, absl::string_view data, off_t old_size,
-                      const std::string& path) {
-  off_t offset = 0;
-  while (!data.empty()) {
+// PaddedSize is the size of the file holding `json_size` bytes of an
+// entry's JSON: padded with spaces and a final newline to a multiple of
+// kPaddedSize bytes.
+size_t PaddedSize(size_t json_size) {
+  constexpr size_t kPad = ResultCache::kPaddedSize;
+  return (json_size + 1 + kPad - 1) / kPad * kPad;
+}
+
+// WritePadded makes `json`, padded to PaddedSize, the whole content of the
+// open file `fd`, which may be a spare of `old_size` bytes with older
+// content: overwritten in place, then truncated if it was longer. The
+// padding is written from a constant buffer: no padded copy is built.
+absl::Status WritePadded(int fd, absl::string_view json, off_t old_size,
+                         const std::string& path) {
+  static const std::string* const kSpaces =
+      new std::string(ResultCache::kPaddedSize, ' ');
+  const size_t size = PaddedSize(json.size());
+  const absl::string_view parts[] = {
+      json, absl::string_view(*kSpaces).substr(0, size - json.size() - 1),
+      "\n"};
+  size_t offset = 0;
+  while (offset < size) {
+    struct iovec iov[3];
+    int count = 0;
+    size_t skip = offset;
+    for (absl::string_view part : parts) {
+      if (skip >= part.size()) {
+        skip -= part.size();
+        continue;
+      }
+      iov[count].iov_base = const_cast<char*>(part.data() + skip);
+      iov[count].iov_len = part.size() - skip;
+      ++count;
+      skip = 0;
+    }
     ssize_t n = RetryOnEintr(
-        [&] { return ::pwrite(fd, data.data(), data.size(), offset); });
-    if (n < 0) return ErrnoToStatus(errno, absl::StrCat("write ", path));
-    data.remove_prefix(static_cast<size_t>(n));
-    offset += n;
+        [&] { return ::pwritev(fd, iov, count, static_cast<off_t>(offset)); });
+    if (n <= 0) {
+      return ErrnoToStatus(n < 0 ? errno : EIO, absl::StrCat("write ", path));
+    }
+    offset += static_cast<size_t>(n);
   }
-  if (offset != old_size && ::ftruncate(fd, offset) != 0) {
+  if (static_cast<off_t>(size) != old_size &&
+      ::ftruncate(fd, static_cast<off_t>(size)) != 0) {
     return ErrnoToStatus(errno, absl::StrCat("truncate ", path));
   }
   return absl::OkStatus();
 }
 
-// Padded pads an entry's JSON with spaces and a final newline to a
-// multiple of kPaddedSize bytes.
-std::string Padded(std::string bytes) {
-  constexpr size_t kPad = ResultCache::kPaddedSize;
-  const size_t size = (bytes.size() + 1 + kPad - 1) / kPad * kPad;
-  bytes.resize(size - 1, ' ');
-  bytes.push_back('\n');
-  return bytes;
-}
-
-// ForDisk is the file content of `file`: its JSON, padded.
-std::string ForDisk(const types::CacheFile& file) {
-  return Padded(types::EncodeCacheFile(file));
+// Unpadded is the JSON of an entry file's `bytes`: without its padding
+// (spaces, then a final newline) if it ends in a newline. A file is `json`
+// padded to `size` bytes exactly when it has `size` bytes and Unpadded of it
+// is `json`.
+absl::string_view Unpadded(absl::string_view bytes) {
+  if (bytes.empty() || bytes.back() != '\n') return bytes;
+  const size_t last = bytes.size() == 1
+                          ? absl::string_view::npos
+                          : bytes.find_last_not_of(' ', bytes.size() - 2);
+  return bytes.substr(0, last == absl::string_view::npos ? 0 : last + 1);
 }
 
 // ReadEntry reads a regular file of at most kMaxEntryBytes without following
@@ -303,19 +330,26 @@ void ResultCache::KeepSpare(std::string name, bool settled) const {
 }
 
 void ResultCache::Remember(
-    const std::string& path, std::string bytes,
+    const std::string& path, std::string json,
     std::shared_ptr<const types::DecodedCacheFile> decoded) const {
   absl::MutexLock lock(&mu_);
-  RememberLocked(path, std::move(bytes), std::move(decoded));
+  RememberLocked(path, std::move(json), std::move(decoded));
 }
 
 void ResultCache::RememberLocked(
-    const std::string& path, std::string bytes,
+    const std::string& path, std::string json,
+    std::shared_ptr<const types::DecodedCacheFile> decoded) const {
+  const size_t size = PaddedSize(json.size());
+  RememberFile(path, std::move(json), size, std::move(decoded));
+}
+
+void ResultCache::RememberFile(
+    const std::string& path, std::string json, size_t size,
     std::shared_ptr<const types::DecodedCacheFile> decoded) const {
   if (remembered_.size() >= kMaxRemembered && !remembered_.contains(path)) {
     remembered_.erase(remembered_.begin());
   }
-  remembered_[path] = Remembered{std::move(bytes), std::move(decoded)};
+  remembered_[path] = Remembered{std::move(json), size, std::move(decoded)};
 }
 
 void ResultCache::Forget(const std::string& path) const {
@@ -325,17 +359,22 @@ void ResultCache::Forget(const std::string& path) const {
 
 absl::StatusOr<types::DecodedCacheFile> ResultCache::Decode(
     const std::string& path, std::string bytes) const {
+  // The file holds the remembered JSON when it has the remembered size and,
+  // without its padding, is that JSON.
+  const absl::string_view json = Unpadded(bytes);
   {
     absl::MutexLock lock(&mu_);
     auto it = remembered_.find(path);
-    if (it != remembered_.end() && it->second.bytes == bytes) {
+    if (it != remembered_.end() && it->second.size == bytes.size() &&
+        it->second.json == json) {
       return *it->second.decoded;
     }
   }
   OCICNI_ASSIGN_OR_RETURN(types::DecodedCacheFile decoded,
                           types::DecodeCacheFile(bytes, path));
-  Remember(path, std::move(bytes),
-           std::make_shared<const types::DecodedCacheFile>(decoded));
+  absl::MutexLock lock(&mu_);
+  RememberFile(path, std::string(json), bytes.size(),
+               std::make_shared<const types::DecodedCacheFile>(decoded));
   return decoded;
 }
 
@@ -416,13 +455,14 @@ int ResultCache::FlushDevice(int written_fd) const {
   return ::fdatasync(written_fd);
 }
 
-absl::Status ResultCache::Fill(Temp& temp, absl::string_view bytes) const {
-  OCICNI_RETURN_IF_ERROR(WriteAll(temp.fd.get(), bytes, temp.size, temp.name));
+absl::Status ResultCache::Fill(Temp& temp, absl::string_view json) const {
+  OCICNI_RETURN_IF_ERROR(
+      WritePadded(temp.fd.get(), json, temp.size, temp.name));
   if (::fstat(temp.fd.get(), &temp.filled) != 0) {
     return ErrnoToStatus(errno, absl::StrCat("stat ", temp.name));
   }
   temp.in_place = temp.settled &&
-                  temp.size == static_cast<off_t>(bytes.size()) &&
+                  temp.size == static_cast<off_t>(PaddedSize(json.size())) &&
                   InPlaceFileSystem(temp.fd.get());
   return absl::OkStatus();
 }
@@ -466,12 +506,12 @@ absl::Status ResultCache::SyncDir() const {
 }
 
 absl::Status ResultCache::WriteNow(
-    const std::string& path, std::string bytes,
+    const std::string& path, std::string json,
     std::shared_ptr<const types::DecodedCacheFile> decoded,
     bool sync_dir) const {
   WaitForWriteBehind(path);
   OCICNI_ASSIGN_OR_RETURN(Temp temp, OpenTemp());
-  absl::Status status = Fill(temp, bytes);
+  absl::Status status = Fill(temp, json);
   if (status.ok() && durable_) {
     if (::fdatasync(temp.fd.get()) != 0) {
       status = ErrnoToStatus(errno, absl::StrCat("fsync ", temp.name));
@@ -490,7 +530,7 @@ absl::Status ResultCache::WriteNow(
     Forget(path);
     return status;
   }
-  Remember(path, std::move(bytes), std::move(decoded));
+  Remember(path, std::move(json), std::move(decoded));
   return absl::OkStatus();
 }
 
@@ -507,7 +547,7 @@ absl::Status ResultCache::Write(const types::CacheFile& file) const {
       std::string path,
       types::CacheFilePath(dir_, file.network_name(), file.container_id(),
                            file.if_name()));
-  return WriteNow(path, ForDisk(file), Written(file), durable_);
+  return WriteNow(path, types::EncodeCacheFile(file), Written(file), durable_);
 }
 
 ResultCache::Pending ResultCache::StartWrite(types::CacheFile file) const {
@@ -525,20 +565,20 @@ ResultCache::Pending ResultCache::StartWrite(types::CacheFile file) const {
   // The first entry is not remembered: this instance reads it back only
   // when the ADD fails, and Complete replaces it.
   if (!durable_) {
-    state->status = WriteNow(state->path, Padded(state->json), nullptr, false);
+    state->status = WriteNow(state->path, state->json, nullptr, false);
     state->done = true;
     return Pending(std::move(state));
   }
   WaitForWriteBehind(state->path);
   Job job;
   job.path = state->path;
-  job.bytes = Padded(state->json);
+  job.json = state->json;
   job.new_name = true;
   job.pending = state.get();
   job.done = [this, state](Job& job) {
     // job.decoded is set when Complete put the complete entry in the job.
     if (job.status.ok() && job.decoded != nullptr) {
-      Remember(job.path, std::move(job.bytes), std::move(job.decoded));
+      Remember(job.path, std::move(job.json), std::move(job.decoded));
     } else {
       Forget(job.path);
     }
@@ -554,8 +594,7 @@ absl::Status ResultCache::Complete(Pending& first,
                                    google::protobuf::Struct result) const {
   Pending::State* state = first.state_.get();
   if (state == nullptr || state->path.empty()) return first.Wait();
-  std::string bytes =
-      Padded(types::EncodeWithResult(std::move(state->json), result));
+  std::string json = types::EncodeWithResult(std::move(state->json), result);
   *state->entry.mutable_result() = std::move(result);
   std::shared_ptr<const types::DecodedCacheFile> decoded =
       Written(std::move(state->entry));
@@ -567,7 +606,7 @@ absl::Status ResultCache::Complete(Pending& first,
       // it, so the complete entry is what it writes.
       for (Job& job : jobs_) {
         if (job.pending != state) continue;
-        job.bytes = std::move(bytes);
+        job.json = std::move(json);
         job.decoded = std::move(decoded);
         replaced = true;
         hurry_ = true;  // Its caller waits for it now.
@@ -584,9 +623,9 @@ absl::Status ResultCache::Complete(Pending& first,
   }
   OCICNI_RETURN_IF_ERROR(first.Wait());
   if (!durable_) {
-    return WriteNow(state->path, std::move(bytes), std::move(decoded), false);
+    return WriteNow(state->path, std::move(json), std::move(decoded), false);
   }
-  return WriteBehindEncoded(state->path, std::move(bytes), std::move(decoded));
+  return WriteBehindEncoded(state->path, std::move(json), std::move(decoded));
 }
 
 absl::Status ResultCache::Pending::Wait() {
@@ -602,11 +641,11 @@ absl::Status ResultCache::WriteBehind(const types::CacheFile& file) const {
       std::string path,
       types::CacheFilePath(dir_, file.network_name(), file.container_id(),
                            file.if_name()));
-  return WriteBehindEncoded(path, ForDisk(file), Written(file));
+  return WriteBehindEncoded(path, types::EncodeCacheFile(file), Written(file));
 }
 
 absl::Status ResultCache::WriteBehindEncoded(
-    const std::string& path, std::string bytes,
+    const std::string& path, std::string json,
     std::shared_ptr<const types::DecodedCacheFile> decoded) const {
   WaitForWriteBehind(path);
   {
@@ -619,7 +658,7 @@ absl::Status ResultCache::WriteBehindEncoded(
   // Remove that comes while the job is queued drops it (DropWriteBehind).
   Job job;
   job.path = path;
-  job.bytes = std::move(bytes);
+  job.json = std::move(json);
   job.decoded = std::move(decoded);
   job.behind = true;
   // Not urgent: it joins the next group (sharing its flush), or goes on
@@ -636,7 +675,7 @@ absl::Status ResultCache::WriteBehindEncoded(
       if (it != behind_.end()) behind_.erase(it);
       if (called_off) return;
       if (job.status.ok()) {
-        RememberLocked(job.path, std::move(job.bytes), std::move(job.decoded));
+        RememberLocked(job.path, std::move(job.json), std::move(job.decoded));
         return;
       }
       remembered_.erase(job.path);
@@ -794,7 +833,7 @@ void ResultCache::CommitGroup(std::vector<Job>& group) const {
       job.status = temp.status();
       continue;
     }
-    job.status = Fill(*temp, job.bytes);
+    job.status = Fill(*temp, job.json);
     if (!job.status.ok()) {
       temp->fd.reset();
       ::unlink(temp->name.c_str());
@@ -942,19 +981,15 @@ absl::StatusOr<std::vector<types::CacheFile>> ResultCache::List(
     absl::string_view container_id, bool skip_loopback) const {
   const std::string results = ResultsDir();
   std::vector<std::string> names;
-  DIR* dir = ::opendir(results.c_str());
-  if (dir == nullptr) {
-    if (errno == ENOENT) return std::vector<types::CacheFile>();
-    return ErrnoToStatus(errno, absl::StrCat("open ", results));
-  }
   const std::string needle = absl::StrCat("-", container_id, "-");
-  while (struct dirent* entry = ::readdir(dir)) {
-    absl::string_view name = entry->d_name;
-    if (name.empty() || name[0] == '.') continue;
-    if (!container_id.empty() && !absl::StrContains(name, needle)) continue;
-    names.emplace_back(name);
-  }
-  ::closedir(dir);
+  absl::Status listed =
+      ForEachDirEntry(results.c_str(), [&](absl::string_view name) {
+        if (name.empty() || name[0] == '.') return;
+        if (!container_id.empty() && !absl::StrContains(name, needle)) return;
+        names.emplace_back(name);
+      });
+  if (absl::IsNotFound(listed)) return std::vector<types::CacheFile>();
+  OCICNI_RETURN_IF_ERROR(listed);
   std::sort(names.begin(), names.end());
 
   std::vector<types::CacheFile> out;

@@ -240,22 +240,22 @@ class ResultCache {
   };
   // OpenTemp opens a spare or a new temporary file for an entry.
   absl::StatusOr<Temp> OpenTemp() const;
-  // Fill makes `bytes` the whole content of `temp` (not synced).
-  absl::Status Fill(Temp& temp, absl::string_view bytes) const;
+  // Fill makes `json`, padded, the whole content of `temp` (not synced).
+  absl::Status Fill(Temp& temp, absl::string_view json) const;
   // Place renames the filled `temp` to `path`: exchanged with an entry
   // there (the old inode becomes a spare) or renamed. Closes the temp; on
   // failure it is unlinked.
   absl::Status Place(Temp temp, const std::string& path) const;
   absl::Status SyncDir() const;
-  // WriteNow writes `bytes` at `path` and remembers `decoded` as what they
-  // hold (or forgets the path, with nullptr).
-  absl::Status WriteNow(const std::string& path, std::string bytes,
+  // WriteNow writes `json`, padded, at `path` and remembers `decoded` as
+  // what it holds (or forgets the path, with nullptr).
+  absl::Status WriteNow(const std::string& path, std::string json,
                         std::shared_ptr<const types::DecodedCacheFile> decoded,
                         bool sync_dir) const;
-  // WriteBehindEncoded is WriteBehind of the file `decoded`, whose padded
-  // JSON is `bytes`.
+  // WriteBehindEncoded is WriteBehind of the file `decoded`, whose JSON is
+  // `json`.
   absl::Status WriteBehindEncoded(
-      const std::string& path, std::string bytes,
+      const std::string& path, std::string json,
       std::shared_ptr<const types::DecodedCacheFile> decoded) const;
   static std::shared_ptr<const types::DecodedCacheFile> Written(
       types::CacheFile file);
@@ -263,13 +263,14 @@ class ResultCache {
   std::shared_ptr<const types::DecodedCacheFile> Behind(
       const std::string& path) const;
 
-  // Job is a background write: `bytes` (written by the worker into a
-  // spare or new file, `temp`) to become the entry at `path`. With
+  // Job is a background write: `json` (written, padded, by the worker into
+  // a spare or new file, `temp`) to become the entry at `path`. With
   // `new_name` the name must be durable too when `done` runs.
   struct Job {
     std::string path;
-    // The file's content, and its decoding for this instance's reads.
-    std::string bytes;
+    // The file's JSON (unpadded), and its decoding for this instance's
+    // reads.
+    std::string json;
     std::shared_ptr<const types::DecodedCacheFile> decoded;
     std::optional<Temp> temp;
     bool new_name = false;
@@ -320,12 +321,18 @@ class ResultCache {
   // parsed (and then remembered).
   absl::StatusOr<types::DecodedCacheFile> Decode(const std::string& path,
                                                  std::string bytes) const;
-  // Remember keeps `decoded` as what `bytes` at `path` hold (at most
-  // kMaxRemembered paths: a new one pushes another out).
-  void Remember(const std::string& path, std::string bytes,
+  // Remember keeps `decoded` as what the file at `path` holds: `json`,
+  // padded as this instance writes it (at most kMaxRemembered paths: a new
+  // one pushes another out).
+  void Remember(const std::string& path, std::string json,
                 std::shared_ptr<const types::DecodedCacheFile> decoded) const;
-  void RememberLocked(const std::string& path, std::string bytes,
+  void RememberLocked(const std::string& path, std::string json,
                       std::shared_ptr<const types::DecodedCacheFile> decoded)
+      const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // RememberFile keeps `decoded` as what the file at `path` holds when it
+  // has `size` bytes: `json`, then padding if it is longer.
+  void RememberFile(const std::string& path, std::string json, size_t size,
+                    std::shared_ptr<const types::DecodedCacheFile> decoded)
       const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Forget(const std::string& path) const;
 
@@ -370,8 +377,11 @@ class ResultCache {
   std::string dir_;
   bool durable_;
 
+  // A remembered file holds `json`, then padding up to `size` bytes. Only
+  // the JSON is kept, not the padded copy (a few KiB per entry).
   struct Remembered {
-    std::string bytes;
+    std::string json;
+    size_t size = 0;
     std::shared_ptr<const types::DecodedCacheFile> decoded;
   };
   mutable absl::Mutex mu_;

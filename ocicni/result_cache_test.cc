@@ -489,6 +489,23 @@ TEST_F(ResultCacheTest, AnEntryChangedByAnotherToolIsReadAfresh) {
   ASSERT_TRUE(listed.ok());
   ASSERT_EQ(listed->size(), 1u);
   EXPECT_EQ((*listed)[0].netns(), "/var/run/netns/other");
+  // Read again: the same bytes, remembered.
+  ASSERT_TRUE(cache.Write(Entry("n", "c", "eth0")).ok());
+  const std::string written = ReadFile(path);
+  ASSERT_TRUE(cache.Read("n", "c", "eth0").ok());
+  // The same JSON and size, but not all padding after it: an error.
+  std::string tail_changed = written;
+  tail_changed[tail_changed.size() - 2] = 'x';
+  WriteFile(path, tail_changed);
+  EXPECT_EQ(cache.Read("n", "c", "eth0").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  // The same JSON without its padding: read (and remembered) afresh.
+  WriteFile(path, OnDisk(written));
+  read = cache.Read("n", "c", "eth0");
+  ASSERT_TRUE(read.ok() && read->has_value()) << read.status();
+  EXPECT_EQ((*read)->file.netns(), Entry("n", "c", "eth0").netns());
+  read = cache.Read("n", "c", "eth0");
+  ASSERT_TRUE(read.ok() && read->has_value()) << read.status();
   // And then corrupted: an error, not the remembered entry.
   WriteFile(path, "{");
   EXPECT_EQ(cache.Read("n", "c", "eth0").status().code(),
