@@ -372,9 +372,11 @@ absl::StatusOr<types::DecodedCacheFile> ResultCache::Decode(
   }
   OCICNI_ASSIGN_OR_RETURN(types::DecodedCacheFile decoded,
                           types::DecodeCacheFile(bytes, path));
+  auto remembered = std::make_shared<const types::DecodedCacheFile>(decoded);
+  std::string remembered_json(json);
   absl::MutexLock lock(&mu_);
-  RememberFile(path, std::string(json), bytes.size(),
-               std::make_shared<const types::DecodedCacheFile>(decoded));
+  RememberFile(path, std::move(remembered_json), bytes.size(),
+               std::move(remembered));
   return decoded;
 }
 
