@@ -12,6 +12,7 @@
 #include <atomic>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "base/posix.h"
 #include "base/status_macros.h"
@@ -147,11 +148,13 @@ absl::StatusOr<std::optional<std::string>> ReadEntry(const std::string& path) {
 }  // namespace
 
 ResultCache::ResultCache(std::string cache_dir, bool durable,
-                         absl::Duration reuse_after, absl::Duration behind_hold)
+                         absl::Duration reuse_after, absl::Duration behind_hold,
+                         size_t max_spares)
     : dir_(std::move(cache_dir)),
       durable_(durable),
       reuse_after_(reuse_after),
-      behind_hold_(behind_hold) {
+      behind_hold_(behind_hold),
+      max_spares_(max_spares) {
   while (dir_.size() > 1 && dir_.back() == '/') dir_.pop_back();
 }
 
@@ -163,14 +166,19 @@ ResultCache::~ResultCache() {
   // The worker finishes every queued write before it exits.
   if (worker_.has_value()) worker_->join();
   absl::MutexLock lock(&mu_);
-  for (const Spare& spare : spares_) ::unlink(spare.name.c_str());
   absl::MutexLock spares_lock(&spares_mu_);
+  if (!own_spares_.empty()) {
+    for (const Spare& spare : spares_) {
+      ::unlink(absl::StrCat(own_spares_, "/", spare.id).c_str());
+    }
+  }
   if (!own_spares_.empty() && ::rmdir(own_spares_.c_str()) == 0) {
     ::rmdir(SparesDir().c_str());  // when no other instance has one there
   }
 }
 
-int ResultCache::OpenSpare(Spare* spare, struct stat* st) const {
+int ResultCache::OpenSpare(Spare* spare, std::string* path,
+                           struct stat* st) const {
   for (;;) {
     {
       absl::MutexLock lock(&mu_);
@@ -178,11 +186,13 @@ int ResultCache::OpenSpare(Spare* spare, struct stat* st) const {
           absl::Now() - spares_.front().retired < reuse_after_) {
         return -1;
       }
-      *spare = std::move(spares_.front());
+      *spare = spares_.front();
       spares_.pop_front();
     }
+    *path = SparePath(spare->id);
+    if (path->empty()) continue;  // its directory is gone, and it with it
     int fd = RetryOnEintr([&] {
-      return ::open(spare->name.c_str(),
+      return ::open(path->c_str(),
                     O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
     });
     if (fd >= 0 && ::fstat(fd, st) == 0 && S_ISREG(st->st_mode) &&
@@ -191,8 +201,26 @@ int ResultCache::OpenSpare(Spare* spare, struct stat* st) const {
     }
     // Removed or replaced behind our back: drop it, try the next one.
     if (fd >= 0) ::close(fd);
-    ::unlink(spare->name.c_str());
+    ::unlink(path->c_str());
   }
+}
+
+std::string ResultCache::SparePath(uint64_t id) const {
+  absl::MutexLock lock(&spares_mu_);
+  if (own_spares_.empty()) return std::string();
+  return absl::StrCat(own_spares_, "/", id);
+}
+
+std::optional<uint64_t> ResultCache::SpareId(const std::string& name) const {
+  absl::MutexLock lock(&spares_mu_);
+  const size_t dir = own_spares_.size();
+  uint64_t id;
+  if (own_spares_.empty() || name.size() <= dir + 1 || name[dir] != '/' ||
+      absl::string_view(name).substr(0, dir) != own_spares_ ||
+      !absl::SimpleAtoi(absl::string_view(name).substr(dir + 1), &id)) {
+    return std::nullopt;
+  }
+  return id;
 }
 
 bool ResultCache::Settled(const std::string& path,
@@ -214,7 +242,7 @@ bool ResultCache::RetireToSpare(const std::string& path) const {
   }
   {
     absl::MutexLock lock(&mu_);
-    if (spares_.size() >= kMaxSpares) {
+    if (spares_.size() >= max_spares_) {
       errno = 0;
       return false;
     }
@@ -319,10 +347,10 @@ void ResultCache::SweepSpares(const std::string& all,
 void ResultCache::KeepSpare(std::string name, bool settled) const {
   // Its content stays as it is: a reader may still have it open as the
   // entry it was (see kReuseAfter).
-  {
+  if (std::optional<uint64_t> id = SpareId(name); id.has_value()) {
     absl::MutexLock lock(&mu_);
-    if (spares_.size() < kMaxSpares) {
-      spares_.push_back({std::move(name), settled, absl::Now()});
+    if (spares_.size() < max_spares_) {
+      spares_.push_back({*id, settled, absl::Now()});
       return;
     }
   }
@@ -384,9 +412,10 @@ absl::StatusOr<ResultCache::Temp> ResultCache::OpenTemp() const {
   Temp temp;
   struct stat st;
   Spare spare;
-  int fd = OpenSpare(&spare, &st);
+  std::string spare_path;
+  int fd = OpenSpare(&spare, &spare_path, &st);
   if (fd >= 0) {
-    temp.name = std::move(spare.name);
+    temp.name = std::move(spare_path);
     temp.size = st.st_size;
     temp.settled = spare.settled;
   } else {

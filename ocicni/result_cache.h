@@ -100,8 +100,11 @@ class ResultCache {
  public:
   // A cache entry larger than this is treated as corrupt.
   static constexpr size_t kMaxEntryBytes = 4 << 20;
-  // Removed or replaced entries kept as spare inodes for later writes.
-  static constexpr size_t kMaxSpares = 1024;
+  // Removed or replaced entries kept as spare inodes for later writes (at
+  // most 16 MiB of 4 KiB files). A pool needs about what the instance
+  // retires in kReuseAfter, ~1000 spares at 600 pods/s; with too small a
+  // cap it overflows and runs dry by turns, unlinking and creating files.
+  static constexpr size_t kMaxSpares = 4096;
   // How long a spare stays untouched before a write may refill it.
   static constexpr absl::Duration kReuseAfter = absl::Seconds(1);
   // How long a write behind may wait in the queue for a group to join.
@@ -136,7 +139,8 @@ class ResultCache {
 
   explicit ResultCache(std::string cache_dir, bool durable = true,
                        absl::Duration reuse_after = kReuseAfter,
-                       absl::Duration behind_hold = kBehindHold);
+                       absl::Duration behind_hold = kBehindHold,
+                       size_t max_spares = kMaxSpares);
   // Unlinks this instance's spares.
   ~ResultCache();
   ResultCache(const ResultCache&) = delete;
@@ -336,17 +340,27 @@ class ResultCache {
       const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Forget(const std::string& path) const;
 
-  // A spare file, whether its size and allocation are known to be on disk
-  // (it was an entry this instance made durable, FileId matched), and when
-  // it stopped being an entry.
+  // A spare file: its number in this instance's spares directory (the
+  // file is SparePath(id); numbers are never reused, so one left from a
+  // directory that was removed behind this instance's back names nothing),
+  // whether its size and allocation are known to be on disk (it was an
+  // entry this instance made durable, FileId matched), and when it stopped
+  // being an entry.
   struct Spare {
-    std::string name;
+    uint64_t id = 0;
     bool settled = false;
     absl::Time retired;
   };
   // OpenSpare opens the oldest spare retired at least reuse_after ago for
-  // rewriting and sets `*spare` and `*st`; -1 when there is none usable.
-  int OpenSpare(Spare* spare, struct stat* st) const;
+  // rewriting and sets `*spare`, `*path` and `*st`; -1 when there is none
+  // usable.
+  int OpenSpare(Spare* spare, std::string* path, struct stat* st) const;
+  // SparePath is the file of spare `id`; empty when this instance has no
+  // spares directory (then the spare is gone).
+  std::string SparePath(uint64_t id) const;
+  // SpareId is the number of the spare file `name`; nullopt when it is not
+  // a file of this instance's spares directory.
+  std::optional<uint64_t> SpareId(const std::string& name) const;
   // RetireToSpare moves the regular file at `path` out of the way as a
   // spare: true when done, false when the caller should unlink instead
   // (no room, not a regular file, or the rename failed; errno is then
@@ -389,6 +403,7 @@ class ResultCache {
       ABSL_GUARDED_BY(mu_);
   absl::Duration reuse_after_;
   absl::Duration behind_hold_;
+  size_t max_spares_;
   // Oldest first.
   mutable std::deque<Spare> spares_ ABSL_GUARDED_BY(mu_);
   // FileId identifies the file an entry is: inode, size, and the time of

@@ -251,7 +251,9 @@ TEST_F(ResultCacheTest, SparesPathThatIsNotADirectory) {
 TEST_F(ResultCacheTest, RemovedEntriesBecomeSparesThatWritesReuse) {
   const std::string results = dir_ + "/results";
   {
-    ResultCache cache(dir_, /*durable=*/true, absl::ZeroDuration());
+    constexpr size_t kMaxSpares = 16;
+    ResultCache cache(dir_, /*durable=*/true, absl::ZeroDuration(),
+                      ResultCache::kBehindHold, kMaxSpares);
     ASSERT_TRUE(cache.Write(Entry("n", "c1", "eth0")).ok());
     const ino_t first = Inode(results + "/n-c1-eth0");
     ASSERT_TRUE(cache.Remove("n", "c1", "eth0").ok());
@@ -270,8 +272,8 @@ TEST_F(ResultCacheTest, RemovedEntriesBecomeSparesThatWritesReuse) {
     EXPECT_TRUE(Spares(dir_).empty());
     EXPECT_TRUE(Hidden(dir_).empty());
 
-    // At most kMaxSpares are kept; the rest are unlinked.
-    const int n = static_cast<int>(ResultCache::kMaxSpares) + 5;
+    // At most max_spares are kept; the rest are unlinked.
+    const int n = static_cast<int>(kMaxSpares) + 5;
     for (int i = 0; i < n; ++i) {
       ASSERT_TRUE(
           cache.Write(Entry("x", "c" + std::to_string(i), "eth0")).ok());
@@ -279,7 +281,18 @@ TEST_F(ResultCacheTest, RemovedEntriesBecomeSparesThatWritesReuse) {
     for (int i = 0; i < n; ++i) {
       ASSERT_TRUE(cache.Remove("x", "c" + std::to_string(i), "eth0").ok());
     }
-    EXPECT_EQ(Spares(dir_).size(), ResultCache::kMaxSpares);
+    EXPECT_EQ(Spares(dir_).size(), kMaxSpares);
+    // Writes refill them, then create files once none is left.
+    for (int i = 0; i < n; ++i) {
+      ASSERT_TRUE(
+          cache.Write(Entry("y", "c" + std::to_string(i), "eth0")).ok());
+    }
+    EXPECT_TRUE(Spares(dir_).empty());
+    EXPECT_EQ(Names(results, "y-").size(), static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i) {
+      ASSERT_TRUE(cache.Remove("y", "c" + std::to_string(i), "eth0").ok());
+    }
+    EXPECT_EQ(Spares(dir_).size(), kMaxSpares);
     EXPECT_EQ(Names(results, "x-").size(), 0u);
   }
   // The destructor cleans up its spares, and their directory.
