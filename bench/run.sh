@@ -103,6 +103,7 @@ common='
   }
   {
     key = $1 " " $2 " " $3
+    split("", v)
     for (i = 5; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
   }'
 
@@ -138,23 +139,29 @@ awk -v reps="$REPS" "$common"'
 # the driver's threads, the plugin processes, the rest of the machine
 # (interrupts, kernel threads, other processes), and idle. With both CPUs
 # busy (c >= 2), the sum is about 2 CPUs / throughput, so every microsecond
-# the library adds anywhere costs throughput.
+# the library adds anywhere costs throughput. Of the driver's threads, the
+# library's helpers: the result cache's worker (`cache`) and the namespace
+# workers that bring lo up (`lo`); the callers' threads have the rest.
 echo
 awk "$common"'
   {
     self[key] = self[key] " " v["self_us_per_op"]
+    cache[key] = cache[key] " " (v["ocicni_cache_us_per_op"] + 0)
+    lo[key] = lo[key] " " (v["ocicni_netns_us_per_op"] + 0)
     plugins[key] = plugins[key] " " v["plugins_us_per_op"]
     other[key] = other[key] " " v["other_us_per_op"]
     idle[key] = idle[key] " " v["idle_us_per_op"]
     if (!(key in seen)) { seen[key] = 1; order[++nkeys] = key }
   }
   END {
-    printf "%-18s %-5s %4s %9s %9s %9s %9s\n", "CPU us/cycle", "scen",
-           "conc", "driver", "plugins", "other", "idle"
+    printf "%-18s %-5s %4s %9s %9s %9s %9s %9s %9s\n", "CPU us/cycle",
+           "scen", "conc", "driver", "(cache", "lo)", "plugins", "other",
+           "idle"
     for (k = 1; k <= nkeys; k++) {
       key = order[k]; split(key, p, " ")
-      printf "%-18s %-5s %4s %9.0f %9.0f %9.0f %9.0f\n", p[1], p[2], p[3],
-             median(self[key]), median(plugins[key]), median(other[key]),
+      printf "%-18s %-5s %4s %9.0f %9.0f %9.0f %9.0f %9.0f %9.0f\n", p[1],
+             p[2], p[3], median(self[key]), median(cache[key]),
+             median(lo[key]), median(plugins[key]), median(other[key]),
              median(idle[key])
     }
   }' "$cpu"
