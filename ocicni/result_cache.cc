@@ -168,12 +168,11 @@ ResultCache::~ResultCache() {
   if (worker_.has_value()) worker_->join();
   absl::MutexLock lock(&mu_);
   absl::MutexLock spares_lock(&spares_mu_);
-  if (!own_spares_.empty()) {
-    for (const Spare& spare : spares_) {
-      ::unlink(absl::StrCat(own_spares_, "/", spare.id).c_str());
-    }
+  if (own_spares_.empty()) return;  // never made, or removed behind our back
+  for (const Spare& spare : spares_) {
+    ::unlink(absl::StrCat(own_spares_, "/", spare.id).c_str());
   }
-  if (!own_spares_.empty() && ::rmdir(own_spares_.c_str()) == 0) {
+  if (::rmdir(own_spares_.c_str()) == 0) {
     ::rmdir(SparesDir().c_str());  // when no other instance has one there
   }
 }
