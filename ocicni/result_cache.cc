@@ -360,14 +360,8 @@ void ResultCache::KeepSpare(std::string name, bool settled) const {
 void ResultCache::Remember(
     const std::string& path, std::string json,
     std::shared_ptr<const types::DecodedCacheFile> decoded) const {
-  absl::MutexLock lock(&mu_);
-  RememberLocked(path, std::move(json), std::move(decoded));
-}
-
-void ResultCache::RememberLocked(
-    const std::string& path, std::string json,
-    std::shared_ptr<const types::DecodedCacheFile> decoded) const {
   const size_t size = PaddedSize(json.size());
+  absl::MutexLock lock(&mu_);
   RememberFile(path, std::move(json), size, std::move(decoded));
 }
 
@@ -706,7 +700,9 @@ absl::Status ResultCache::WriteBehindEncoded(
       if (it != behind_.end()) behind_.erase(it);
       if (called_off) return;
       if (job.status.ok()) {
-        RememberLocked(job.path, std::move(job.json), std::move(job.decoded));
+        const size_t size = PaddedSize(job.json.size());
+        RememberFile(job.path, std::move(job.json), size,
+                     std::move(job.decoded));
         return;
       }
       remembered_.erase(job.path);

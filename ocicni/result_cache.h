@@ -330,9 +330,6 @@ class ResultCache {
   // one pushes another out).
   void Remember(const std::string& path, std::string json,
                 std::shared_ptr<const types::DecodedCacheFile> decoded) const;
-  void RememberLocked(const std::string& path, std::string json,
-                      std::shared_ptr<const types::DecodedCacheFile> decoded)
-      const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // RememberFile keeps `decoded` as what the file at `path` holds when it
   // has `size` bytes: `json`, then padding if it is longer.
   void RememberFile(const std::string& path, std::string json, size_t size,
