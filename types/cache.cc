@@ -83,6 +83,10 @@ absl::Status FromObject(google::protobuf::Struct object, absl::string_view what,
       if (value.kind_case() != Value::kStructValue) {
         return BadField(what, key, "an object");
       }
+      // Empty capability args are no capability args, as EncodeCacheFile
+      // writes them (it leaves the key out): a file reads the same after a
+      // round trip. An empty result stays a result.
+      if (key != "result" && value.struct_value().fields().empty()) continue;
       *(key == "result" ? file->mutable_result()
                         : file->mutable_capability_args()) =
           std::move(*value.mutable_struct_value());

@@ -116,6 +116,21 @@ TEST(Cache, EncodeLeavesOutEmptyOptionalKeys) {
   EXPECT_EQ(EncodeCacheFile(round->file), EncodeCacheFile(f));
 }
 
+TEST(Cache, EmptyCapabilityArgsReadAsNone) {
+  // A file with "capabilityArgs":{} (as another tool may write it) decodes
+  // to the same fields as its encoding, which leaves the key out.
+  auto decoded = DecodeCacheFile(
+      R"({"kind":"cniCacheV1","containerId":"c1","config":"e30=",)"
+      R"("ifName":"eth0","networkName":"n","capabilityArgs":{},"result":{}})",
+      "x");
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_FALSE(decoded->file.has_capability_args());
+  EXPECT_TRUE(decoded->file.has_result());
+  auto again = DecodeCacheFile(EncodeCacheFile(decoded->file), "y");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->file.SerializeAsString(), decoded->file.SerializeAsString());
+}
+
 TEST(Cache, PathRejectsTraversal) {
   EXPECT_EQ(*CacheFilePath("/var/lib/cni", "net", "abc", "eth0"),
             "/var/lib/cni/results/net-abc-eth0");
