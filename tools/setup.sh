@@ -40,6 +40,13 @@ PACKAGES=(
   libclang-rt-14-dev
   lld-14
   llvm-14
+  # The linker of the fully static build (--config=static): `lld` provides
+  # ld.lld, which gcc's -fuse-ld=lld runs.
+  lld
+  # Profiling (bench/) and tools/build/hot_symbols.sh: valgrind (callgrind,
+  # lackey) and perf.
+  valgrind
+  linux-perf
 )
 
 missing=()
