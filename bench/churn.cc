@@ -15,7 +15,6 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -103,12 +102,20 @@ absl::Status WriteFile(const std::string& path, absl::string_view data,
   return absl::OkStatus();
 }
 
+// CopyFile copies in the kernel (sendfile): the harness's own setup must
+// not weigh in the drivers' peak RSS, which a copy through a buffer the size
+// of the plugin binary did (~0.5 MB in both drivers).
 absl::Status CopyFile(const std::string& from, const std::string& to) {
-  std::ifstream in(from, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", from));
-  std::stringstream data;
-  data << in.rdbuf();
-  return WriteFile(to, data.str(), 0755);
+  std::error_code error;
+  std::filesystem::copy_file(from, to, error);
+  if (error) {
+    return absl::InternalError(
+        absl::StrCat("copy ", from, " to ", to, ": ", error.message()));
+  }
+  if (::chmod(to.c_str(), 0755) != 0) {
+    return ErrnoToStatus(errno, absl::StrCat("chmod ", to));
+  }
+  return absl::OkStatus();
 }
 
 std::string NoopConflist() {
