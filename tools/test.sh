@@ -52,15 +52,17 @@ fi
 
 # The fully static link (--config=static, which bench/run.sh uses): the
 # bench drivers link (only the link differs from the default build above)
-# and run a few pod cycles, the floor also through the library's spawner
-# (-spawner, which bench/run.sh reports). They create network namespaces:
-# root only.
+# with the layout of tools/build/hot_symbols.txt, and run a few pod cycles,
+# the floor also through the library's spawner (-spawner, which
+# bench/run.sh reports). They create network namespaces: root only.
 echo "=== --config=static: bench drivers link and run a few pod cycles"
 if [ "$(id -u)" -ne 0 ]; then
   echo "skipped: the drivers need root (network namespaces)"
 elif bazel build --config=static //bench:pod_churn //bench:floor &&
   bin=$(bazel info --config=static bazel-bin 2>/dev/null)/bench &&
   ! ldd "$bin/pod_churn" >/dev/null 2>&1 &&
+  bash tools/build/check_layout.sh "$bin/pod_churn" &&
+  bash tools/build/check_layout.sh "$bin/floor" &&
   "$bin/pod_churn" -n 20 -c 2 -warmup 2 &&
   "$bin/floor" -n 20 -c 2 -warmup 2 &&
   "$bin/floor" -spawner -n 20 -c 2 -warmup 2; then
