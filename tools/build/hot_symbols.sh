@@ -30,6 +30,15 @@ HEX='function hex(s,  i, v) {
   return v
 }'
 
+if [ "$(id -u)" -ne 0 ]; then
+  echo "hot_symbols: run as root (the drivers create network namespaces)" >&2
+  exit 2
+fi
+for tool in valgrind perf nm readelf; do
+  command -v "$tool" >/dev/null ||
+    { echo "hot_symbols: $tool is missing (tools/setup.sh installs it)" >&2; exit 2; }
+done
+
 out=tools/build/hot_symbols.txt
 rounds=${ROUNDS:-4}
 tmp=$(mktemp -d)
