@@ -104,7 +104,7 @@ absl::Status WriteFile(const std::string& path, absl::string_view data,
 
 // CopyFile copies in the kernel (sendfile): the harness's own setup must
 // not weigh in the drivers' peak RSS, which a copy through a buffer the size
-// of the plugin binary did (~0.5 MB in both drivers).
+// of the plugin binary did (~0.6 MB in both drivers).
 absl::Status CopyFile(const std::string& from, const std::string& to) {
   std::error_code error;
   std::filesystem::copy_file(from, to, error);
