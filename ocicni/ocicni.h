@@ -84,16 +84,17 @@ struct Options {
   // the ADD result (the config, CNI_ARGS and capability args DEL needs),
   // fsync'ed and renamed into place while the plugins run, and SetUpPod
   // returns only once that is on disk. The entry with the result is then
-  // fsync'ed and renamed over it in the background (with the next group
-  // of writes, or 10 ms later; this process sees it at once). When the first
-  // write has not started by the time the plugins are done (it waits behind
-  // other pods' writes), the entry with the result is written in its place,
-  // once, and is on disk when SetUpPod returns. TearDownPod does not wait for
-  // the background write: it drops it, or keeps it from being renamed into
-  // place, and the entry is gone from disk when it returns. A crash or
-  // power loss at any point leaves no entry (before the first write) or
-  // one of the two complete entries, never a torn or 0-byte one. Off: the
-  // same writes, each at once and without fsync.
+  // fsync'ed and renamed over it in the background: after 10 ms (a pod
+  // torn down sooner never has it written), with the next group of
+  // writes, or on its own within a second; this process sees it at once.
+  // When the first write has not started by the time the plugins are done
+  // (it waits behind other pods' writes), the entry with the result is
+  // written in its place, once, and is on disk when SetUpPod returns.
+  // TearDownPod does not wait for the background write: it drops it, or keeps
+  // it from being renamed into place, and the entry is gone from disk when it
+  // returns. A crash or power loss at any point leaves no entry (before the
+  // first write) or one of the two complete entries, never a torn or 0-byte
+  // one. Off: the same writes, each at once and without fsync.
   bool durable_cache = true;
   // Bring `lo` up inside the pod's namespace during SetUpPod (what runtimes
   // otherwise use the loopback plugin for). It happens on a library thread

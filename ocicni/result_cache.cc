@@ -150,12 +150,13 @@ absl::StatusOr<std::optional<std::string>> ReadEntry(const std::string& path) {
 
 ResultCache::ResultCache(std::string cache_dir, bool durable,
                          absl::Duration reuse_after, absl::Duration behind_hold,
-                         size_t max_spares)
+                         size_t max_spares, absl::Duration behind_alone)
     : dir_(std::move(cache_dir)),
       durable_(durable),
       reuse_after_(reuse_after),
       behind_hold_(behind_hold),
-      max_spares_(max_spares) {
+      max_spares_(max_spares),
+      behind_alone_(behind_alone) {
   while (dir_.size() > 1 && dir_.back() == '/') dir_.pop_back();
 }
 
@@ -686,10 +687,13 @@ absl::Status ResultCache::WriteBehindEncoded(
   job.json = std::move(json);
   job.decoded = std::move(decoded);
   job.behind = true;
-  // Not urgent: it joins the next group (sharing its flush), or goes on
-  // its own after behind_hold_; a Remove before then drops it.
+  // Not urgent: held for behind_hold_ (a Remove before then drops it),
+  // then it joins the next group, sharing its flush, or goes on its own
+  // after behind_alone_.
   if (behind_hold_ > absl::ZeroDuration()) {
-    job.hold_until = absl::Now() + behind_hold_;
+    const absl::Time now = absl::Now();
+    job.hold_until = now + behind_hold_;
+    job.alone_after = now + std::max(behind_hold_, behind_alone_);
   }
   job.done = [this](Job& job) {
     {
@@ -786,7 +790,7 @@ std::shared_ptr<const types::DecodedCacheFile> ResultCache::Behind(
 
 void ResultCache::Run(Job job) const {
   absl::MutexLock lock(&jobs_mu_);
-  if (job.hold_until == absl::InfinitePast()) arrived_ = true;
+  if (job.alone_after == absl::InfinitePast()) arrived_ = true;
   jobs_.push_back(std::move(job));
   if (!worker_.has_value()) worker_.emplace([this] { Work(); });
 }
@@ -801,14 +805,15 @@ void ResultCache::Work() const {
     };
     jobs_mu_.Await(absl::Condition(&ready));
     if (jobs_.empty()) return;  // stopping, and nothing left to do
-    // Only held writes behind queued: wait for a job that starts a group,
-    // a caller that waits, or the first hold to end.
+    // Only writes behind queued that may not start a group of their own
+    // yet: wait for a job that starts one, a caller that waits, or the
+    // first of them to be due.
     if (!stopping_ && !hurry_) {
       const absl::Time now = absl::Now();
-      auto ready_now = [now](const Job& job) { return job.hold_until <= now; };
-      if (std::none_of(jobs_.begin(), jobs_.end(), ready_now)) {
+      auto starts = [now](const Job& job) { return job.alone_after <= now; };
+      if (std::none_of(jobs_.begin(), jobs_.end(), starts)) {
         absl::Time until = absl::InfiniteFuture();
-        for (const Job& job : jobs_) until = std::min(until, job.hold_until);
+        for (const Job& job : jobs_) until = std::min(until, job.alone_after);
         arrived_ = false;
         auto go = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(jobs_mu_) {
           return arrived_ || hurry_ || stopping_;
@@ -817,24 +822,41 @@ void ResultCache::Work() const {
         continue;
       }
     }
+    // Jobs that may join a group now: a write behind once its hold is over.
+    auto joining = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(jobs_mu_) {
+      const absl::Time now = absl::Now();
+      return static_cast<size_t>(std::count_if(
+          jobs_.begin(), jobs_.end(),
+          [now](const Job& job) { return job.hold_until <= now; }));
+    };
     // While writes come from several pods at once (the last group held more
     // than one), wait a little for as many as last time: bigger groups
     // share their flushes. A lone writer never waits.
-    if (last_group_ > 1 && jobs_.size() < last_group_) {
+    if (last_group_ > 1 && joining() < last_group_) {
       const size_t want = last_group_;
-      auto enough = [this, want]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(jobs_mu_) {
-        return jobs_.size() >= want || stopping_ || hurry_;
-      };
+      auto enough = [this, want, &joining]()
+                        ABSL_EXCLUSIVE_LOCKS_REQUIRED(jobs_mu_) {
+                          return joining() >= want || stopping_ || hurry_;
+                        };
       jobs_mu_.AwaitWithTimeout(absl::Condition(&enough), kGroupWindow);
     }
-    last_group_ = std::min(jobs_.size(), kMaxGroup);
+    // The group: every queued job that may join, or all of them when a
+    // caller waits or the cache stops. A write behind still held stays
+    // queued, and a Remove before its hold ends drops it unwritten.
+    const bool take_all = hurry_ || stopping_;
     hurry_ = false;
-    // Everything queued is one group.
+    const absl::Time now = absl::Now();
     std::vector<Job> group;
-    while (!jobs_.empty() && group.size() < kMaxGroup) {
-      group.push_back(std::move(jobs_.front()));
-      jobs_.pop_front();
+    for (auto it = jobs_.begin();
+         it != jobs_.end() && group.size() < kMaxGroup;) {
+      if (!take_all && it->hold_until > now) {
+        ++it;
+        continue;
+      }
+      group.push_back(std::move(*it));
+      it = jobs_.erase(it);
     }
+    last_group_ = group.size();
     jobs_mu_.Unlock();
     CommitGroup(group);
     for (Job& job : group) job.done(job);

@@ -666,11 +666,12 @@ TEST_F(ResultCacheTest, RemoveDoesNotWaitForAWriteBehind) {
   EXPECT_TRUE(Spares(dir_).empty());
 }
 
-// A write behind waits in the queue (up to kBehindHold) for a group to
-// join: the next write of another entry takes it along, sharing that
-// group's flush; a write of the same entry, or the destructor, does not
-// wait for the hold to end; a Remove before then drops it.
-TEST_F(ResultCacheTest, AWriteBehindJoinsTheNextGroup) {
+// A write behind is held (kBehindHold): a group that forms meanwhile
+// leaves it queued, a Remove drops it, and a write of the same entry or
+// the destructor does not wait for the hold to end. Once the hold is over
+// it joins the next group, sharing its flush; with no other write to
+// join, it goes on its own (kBehindAlone).
+TEST_F(ResultCacheTest, AWriteBehindIsHeldThenJoinsTheNextGroup) {
   const std::string path_a = dir_ + "/results/n-a-eth0";
   const std::string path_b = dir_ + "/results/n-b-eth0";
   types::CacheFile full_a = Entry("n", "a", "eth0");
@@ -687,10 +688,10 @@ TEST_F(ResultCacheTest, AWriteBehindJoinsTheNextGroup) {
     auto read = cache.Read("n", "a", "eth0");
     ASSERT_TRUE(read.ok() && read->has_value());
     EXPECT_TRUE((*read)->file.has_result());
-    // The next group takes it along: once b's first entry is durable, a's
-    // complete entry is in place.
+    // Another entry's group leaves it queued.
     ASSERT_TRUE(cache.StartWrite(WithoutResult(full_b)).Wait().ok());
-    EXPECT_EQ(OnDisk(ReadFile(path_a)), types::EncodeCacheFile(full_a));
+    EXPECT_EQ(OnDisk(ReadFile(path_a)),
+              types::EncodeCacheFile(WithoutResult(full_a)));
 
     // A write of the same entry does not wait for the hold.
     ASSERT_TRUE(cache.WriteBehind(full_b).ok());
@@ -704,12 +705,42 @@ TEST_F(ResultCacheTest, AWriteBehindJoinsTheNextGroup) {
     ASSERT_TRUE(cache.Remove("n", "b", "eth0").ok());
     EXPECT_EQ(cache.Stats().dropped_behind, before.dropped_behind + 1);
     EXPECT_EQ(Inode(path_b), 0u);
-
-    // Held when the cache goes: the destructor lands it.
-    ASSERT_TRUE(cache.WriteBehind(full_a).ok());
   }
+  // Held when the cache goes: the destructor lands it.
   EXPECT_EQ(OnDisk(ReadFile(path_a)), types::EncodeCacheFile(full_a));
   EXPECT_TRUE(Hidden(dir_).empty());
+
+  ASSERT_TRUE(ResultCache(dir_).Remove("n", "a", "eth0").ok());
+  {
+    // Held briefly, never alone: once the hold is over, the next group
+    // takes it along.
+    ResultCache cache(dir_, /*durable=*/true, ResultCache::kReuseAfter,
+                      /*behind_hold=*/absl::Milliseconds(50),
+                      ResultCache::kMaxSpares,
+                      /*behind_alone=*/absl::Hours(1));
+    ASSERT_TRUE(cache.StartWrite(WithoutResult(full_a)).Wait().ok());
+    ASSERT_TRUE(cache.WriteBehind(full_a).ok());
+    absl::SleepFor(absl::Milliseconds(100));
+    EXPECT_EQ(OnDisk(ReadFile(path_a)),
+              types::EncodeCacheFile(WithoutResult(full_a)));
+    ASSERT_TRUE(cache.StartWrite(WithoutResult(full_b)).Wait().ok());
+    EXPECT_EQ(OnDisk(ReadFile(path_a)), types::EncodeCacheFile(full_a));
+
+    // With no other write, it goes on its own.
+    ResultCache alone(
+        dir_ + "/alone", /*durable=*/true, ResultCache::kReuseAfter,
+        /*behind_hold=*/absl::Milliseconds(10), ResultCache::kMaxSpares,
+        /*behind_alone=*/absl::Milliseconds(20));
+    ASSERT_TRUE(alone.StartWrite(WithoutResult(full_a)).Wait().ok());
+    ASSERT_TRUE(alone.WriteBehind(full_a).ok());
+    const std::string alone_a = dir_ + "/alone/results/n-a-eth0";
+    const absl::Time deadline = absl::Now() + absl::Seconds(30);
+    while (OnDisk(ReadFile(alone_a)) != types::EncodeCacheFile(full_a) &&
+           absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+    EXPECT_EQ(OnDisk(ReadFile(alone_a)), types::EncodeCacheFile(full_a));
+  }
 }
 
 // A listing that runs while a result lands (the write behind renames the
