@@ -790,7 +790,7 @@ std::shared_ptr<const types::DecodedCacheFile> ResultCache::Behind(
 
 void ResultCache::Run(Job job) const {
   absl::MutexLock lock(&jobs_mu_);
-  if (job.alone_after == absl::InfinitePast()) arrived_ = true;
+  if (job.alone_after == absl::InfinitePast() || idle_) arrived_ = true;
   jobs_.push_back(std::move(job));
   if (!worker_.has_value()) worker_.emplace([this] { Work(); });
 }
@@ -800,27 +800,39 @@ void ResultCache::Work() const {
   ::pthread_setname_np(::pthread_self(), "ocicni-cache");
   absl::MutexLock lock(&jobs_mu_);
   for (;;) {
-    auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(jobs_mu_) {
-      return !jobs_.empty() || stopping_;
-    };
-    jobs_mu_.Await(absl::Condition(&ready));
-    if (jobs_.empty()) return;  // stopping, and nothing left to do
-    // Only writes behind queued that may not start a group of their own
-    // yet: wait for a job that starts one, a caller that waits, or the
-    // first of them to be due.
-    if (!stopping_ && !hurry_) {
+    // Wait for a job that starts a group (any but a write behind not yet
+    // due to go on its own), a caller that waits, or the cache to stop: a
+    // write behind queued does not wake the worker before it is due.
+    bool waited_empty = false;
+    while (!stopping_ && !hurry_) {
       const absl::Time now = absl::Now();
-      auto starts = [now](const Job& job) { return job.alone_after <= now; };
-      if (std::none_of(jobs_.begin(), jobs_.end(), starts)) {
-        absl::Time until = absl::InfiniteFuture();
-        for (const Job& job : jobs_) until = std::min(until, job.alone_after);
-        arrived_ = false;
-        auto go = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(jobs_mu_) {
-          return arrived_ || hurry_ || stopping_;
-        };
-        jobs_mu_.AwaitWithDeadline(absl::Condition(&go), until);
-        continue;
+      absl::Time until = absl::InfiniteFuture();
+      bool starts = false;
+      for (const Job& job : jobs_) {
+        if (job.alone_after <= now) {
+          starts = true;
+          break;
+        }
+        until = std::min(until, job.alone_after);
       }
+      if (starts) break;
+      // With nothing queued, the worker sleeps up to behind_alone_ (a write
+      // behind queued meanwhile is due no sooner), then, still with nothing
+      // queued, without a deadline: Run wakes it for any job (idle_).
+      if (jobs_.empty() && !waited_empty) until = now + behind_alone_;
+      idle_ = until == absl::InfiniteFuture();
+      waited_empty = jobs_.empty();
+      arrived_ = false;
+      auto go = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(jobs_mu_) {
+        return arrived_ || hurry_ || stopping_;
+      };
+      jobs_mu_.AwaitWithDeadline(absl::Condition(&go), until);
+    }
+    idle_ = false;
+    if (jobs_.empty()) {
+      if (stopping_) return;  // nothing left to do
+      hurry_ = false;         // what a caller waited for was taken already
+      continue;
     }
     // Jobs that may join a group now: a write behind once its hold is over.
     auto joining = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(jobs_mu_) {

@@ -462,8 +462,10 @@ class ResultCache {
   // Set when a caller waits for a queued job: the worker stops waiting for
   // its group to fill up (Hurry).
   mutable bool hurry_ ABSL_GUARDED_BY(jobs_mu_) = false;
-  // Set when a job that is not held is queued (Run).
+  // Set when a job that starts a group is queued, or any job while the
+  // worker sleeps without a deadline (idle_) (Run).
   mutable bool arrived_ ABSL_GUARDED_BY(jobs_mu_) = false;
+  mutable bool idle_ ABSL_GUARDED_BY(jobs_mu_) = false;
 };
 
 }  // namespace ocicni
