@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -177,6 +178,44 @@ Usage GetUsage() {
     usage.idle_s = (t[3] + t[4]) * tick;
   }
   return usage;
+}
+
+// DiskStatPath is the kernel's I/O counters of the block device that holds
+// `dir` (or, when `dir` does not exist yet, its parent): /sys/dev/block/
+// MAJOR:MINOR/stat. Empty when there is no such device (tmpfs, overlayfs).
+std::string DiskStatPath(const std::string& dir) {
+  struct stat st;
+  if (::stat(dir.c_str(), &st) != 0 &&
+      ::stat(std::filesystem::path(dir).parent_path().c_str(), &st) != 0) {
+    return "";
+  }
+  std::string path = absl::StrCat("/sys/dev/block/", major(st.st_dev), ":",
+                                  minor(st.st_dev), "/stat");
+  return ::access(path.c_str(), R_OK) == 0 ? path : "";
+}
+
+// DiskIo is the write and flush requests completed so far by a block
+// device, from its stat file (Documentation/block/stat.rst: field 5 is
+// write I/Os, field 16 flush I/Os). The kernel counts each flush of the
+// device's cache also as a write (an empty one that carries the flush):
+// `writes` leaves those out. Both are device-wide, whoever issued them.
+struct DiskIo {
+  bool known = false;
+  int64_t writes = 0;
+  int64_t flushes = 0;
+};
+
+DiskIo GetDiskIo(const std::string& stat_path) {
+  DiskIo io;
+  if (stat_path.empty()) return io;
+  std::ifstream stat(stat_path);
+  int64_t field[17] = {};
+  for (int64_t& v : field) stat >> v;
+  if (!stat) return io;  // a kernel without flush counters (before 5.5)
+  io.known = true;
+  io.flushes = field[15];
+  io.writes = field[4] - field[15];
+  return io;
 }
 
 // HelperCpu is the CPU time (seconds) used so far by each of this
@@ -445,6 +484,8 @@ int RunChurn(const ChurnFlags& flags, const Workspace& workspace, Cycle cycle) {
       finished[static_cast<size_t>(t)] = absl::Now();
     });
   }
+  const std::string disk_stat = DiskStatPath(workspace.cache_dir());
+  const DiskIo disk_start = GetDiskIo(disk_stat);
   const Usage usage_start = GetUsage();
   const std::map<std::string, double> helpers_start = HelperCpu();
   const absl::Time start = absl::Now();
@@ -453,6 +494,7 @@ int RunChurn(const ChurnFlags& flags, const Workspace& workspace, Cycle cycle) {
   const absl::Time end = *std::max_element(finished.begin(), finished.end());
   const Usage usage_end = GetUsage();
   const std::map<std::string, double> helpers_end = HelperCpu();
+  const DiskIo disk_end = GetDiskIo(disk_stat);
 
   RunOn(kNamespaceThreads, total, [&](int i) {
     netns::DeleteAt(paths[static_cast<size_t>(i)]).IgnoreError();
@@ -509,6 +551,14 @@ int RunChurn(const ChurnFlags& flags, const Workspace& workspace, Cycle cycle) {
     std::replace(key.begin(), key.end(), '-', '_');
     absl::StrAppendFormat(&helpers, " %s_us_per_op=%.1f", key,
                           per_op(start_s, end_s));
+  }
+  // The disk requests of the device that holds the cache (the durable
+  // writes, and the kernel's writeback for them), per cycle.
+  if (disk_start.known && disk_end.known) {
+    absl::StrAppendFormat(
+        &helpers, " disk_writes_per_op=%.2f disk_flushes_per_op=%.2f",
+        static_cast<double>(disk_end.writes - disk_start.writes) / ops,
+        static_cast<double>(disk_end.flushes - disk_start.flushes) / ops);
   }
   std::fprintf(
       stderr,

@@ -142,6 +142,8 @@ awk -v reps="$REPS" "$common"'
 # the library adds anywhere costs throughput. Of the driver's threads, the
 # library's helpers: the result cache's worker (`cache`) and the namespace
 # workers that bring lo up (`lo`); the callers' threads have the rest.
+# Then the disk requests per cycle on the cache's device: writes (besides
+# the flushes) and flushes of the device's write cache.
 echo
 awk "$common"'
   {
@@ -151,17 +153,19 @@ awk "$common"'
     plugins[key] = plugins[key] " " v["plugins_us_per_op"]
     other[key] = other[key] " " v["other_us_per_op"]
     idle[key] = idle[key] " " v["idle_us_per_op"]
+    dw[key] = dw[key] " " (v["disk_writes_per_op"] + 0)
+    df[key] = df[key] " " (v["disk_flushes_per_op"] + 0)
     if (!(key in seen)) { seen[key] = 1; order[++nkeys] = key }
   }
   END {
-    printf "%-18s %-5s %4s %9s %9s %9s %9s %9s %9s\n", "CPU us/cycle",
+    printf "%-18s %-5s %4s %9s %9s %9s %9s %9s %9s %7s %7s\n", "CPU us/cycle",
            "scen", "conc", "driver", "(cache", "lo)", "plugins", "other",
-           "idle"
+           "idle", "disk_w", "disk_f"
     for (k = 1; k <= nkeys; k++) {
       key = order[k]; split(key, p, " ")
-      printf "%-18s %-5s %4s %9.0f %9.0f %9.0f %9.0f %9.0f %9.0f\n", p[1],
-             p[2], p[3], median(self[key]), median(cache[key]),
+      printf "%-18s %-5s %4s %9.0f %9.0f %9.0f %9.0f %9.0f %9.0f %7.2f %7.2f\n",
+             p[1], p[2], p[3], median(self[key]), median(cache[key]),
              median(lo[key]), median(plugins[key]), median(other[key]),
-             median(idle[key])
+             median(idle[key]), median(dw[key]), median(df[key])
     }
   }' "$cpu"
