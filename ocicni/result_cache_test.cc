@@ -740,6 +740,18 @@ TEST_F(ResultCacheTest, AWriteBehindIsHeldThenJoinsTheNextGroup) {
       absl::SleepFor(absl::Milliseconds(5));
     }
     EXPECT_EQ(OnDisk(ReadFile(alone_a)), types::EncodeCacheFile(full_a));
+
+    // The same once the worker has gone idle (nothing queued for longer
+    // than behind_alone): queuing the write behind wakes it.
+    ASSERT_TRUE(alone.StartWrite(WithoutResult(full_b)).Wait().ok());
+    absl::SleepFor(absl::Milliseconds(200));
+    ASSERT_TRUE(alone.WriteBehind(full_b).ok());
+    const std::string alone_b = dir_ + "/alone/results/n-b-eth0";
+    while (OnDisk(ReadFile(alone_b)) != types::EncodeCacheFile(full_b) &&
+           absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+    EXPECT_EQ(OnDisk(ReadFile(alone_b)), types::EncodeCacheFile(full_b));
   }
 }
 
