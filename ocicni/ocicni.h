@@ -84,9 +84,8 @@ struct Options {
   // the ADD result (the config, CNI_ARGS and capability args DEL needs),
   // fsync'ed and renamed into place while the plugins run, and SetUpPod
   // returns only once that is on disk. The entry with the result is then
-  // fsync'ed and renamed over it in the background: after 10 ms (a pod
-  // torn down sooner never has it written), with the next group of
-  // writes, or on its own within a second; this process sees it at once.
+  // fsync'ed and renamed over it in the background 10 ms later (a pod
+  // torn down sooner never has it written); this process sees it at once.
   // When the first write has not started by the time the plugins are done
   // (it waits behind other pods' writes), the entry with the result is
   // written in its place, once, and is on disk when SetUpPod returns.

@@ -150,13 +150,12 @@ absl::StatusOr<std::optional<std::string>> ReadEntry(const std::string& path) {
 
 ResultCache::ResultCache(std::string cache_dir, bool durable,
                          absl::Duration reuse_after, absl::Duration behind_hold,
-                         size_t max_spares, absl::Duration behind_alone)
+                         size_t max_spares)
     : dir_(std::move(cache_dir)),
       durable_(durable),
       reuse_after_(reuse_after),
       behind_hold_(behind_hold),
-      max_spares_(max_spares),
-      behind_alone_(behind_alone) {
+      max_spares_(max_spares) {
   while (dir_.size() > 1 && dir_.back() == '/') dir_.pop_back();
 }
 
@@ -687,13 +686,11 @@ absl::Status ResultCache::WriteBehindEncoded(
   job.json = std::move(json);
   job.decoded = std::move(decoded);
   job.behind = true;
-  // Not urgent: held for behind_hold_ (a Remove before then drops it),
-  // then it joins the next group, sharing its flush, or goes on its own
-  // after behind_alone_.
+  // Not urgent: held for behind_hold_ (groups that form meanwhile leave
+  // it queued, and a Remove drops it), then written with whatever else is
+  // due.
   if (behind_hold_ > absl::ZeroDuration()) {
-    const absl::Time now = absl::Now();
-    job.hold_until = now + behind_hold_;
-    job.alone_after = now + std::max(behind_hold_, behind_alone_);
+    job.hold_until = absl::Now() + behind_hold_;
   }
   job.done = [this](Job& job) {
     {
@@ -790,7 +787,7 @@ std::shared_ptr<const types::DecodedCacheFile> ResultCache::Behind(
 
 void ResultCache::Run(Job job) const {
   absl::MutexLock lock(&jobs_mu_);
-  if (job.alone_after == absl::InfinitePast() || idle_) arrived_ = true;
+  if (job.hold_until == absl::InfinitePast() || idle_) arrived_ = true;
   jobs_.push_back(std::move(job));
   if (!worker_.has_value()) worker_.emplace([this] { Work(); });
 }
@@ -800,26 +797,26 @@ void ResultCache::Work() const {
   ::pthread_setname_np(::pthread_self(), "ocicni-cache");
   absl::MutexLock lock(&jobs_mu_);
   for (;;) {
-    // Wait for a job that starts a group (any but a write behind not yet
-    // due to go on its own), a caller that waits, or the cache to stop: a
-    // write behind queued does not wake the worker before it is due.
+    // Wait for a job that is due (any but a write behind still held), a
+    // caller that waits, or the cache to stop: a write behind queued does
+    // not wake the worker before it is due.
     bool waited_empty = false;
     while (!stopping_ && !hurry_) {
       const absl::Time now = absl::Now();
       absl::Time until = absl::InfiniteFuture();
-      bool starts = false;
+      bool due = false;
       for (const Job& job : jobs_) {
-        if (job.alone_after <= now) {
-          starts = true;
+        if (job.hold_until <= now) {
+          due = true;
           break;
         }
-        until = std::min(until, job.alone_after);
+        until = std::min(until, job.hold_until);
       }
-      if (starts) break;
-      // With nothing queued, the worker sleeps up to behind_alone_ (a write
+      if (due) break;
+      // With nothing queued, the worker sleeps up to behind_hold_ (a write
       // behind queued meanwhile is due no sooner), then, still with nothing
       // queued, without a deadline: Run wakes it for any job (idle_).
-      if (jobs_.empty() && !waited_empty) until = now + behind_alone_;
+      if (jobs_.empty() && !waited_empty) until = now + behind_hold_;
       idle_ = until == absl::InfiniteFuture();
       waited_empty = jobs_.empty();
       arrived_ = false;
@@ -834,7 +831,7 @@ void ResultCache::Work() const {
       hurry_ = false;         // what a caller waited for was taken already
       continue;
     }
-    // Jobs that may join a group now: a write behind once its hold is over.
+    // Jobs that may join a group now: all but the writes behind still held.
     auto joining = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(jobs_mu_) {
       const absl::Time now = absl::Now();
       return static_cast<size_t>(std::count_if(

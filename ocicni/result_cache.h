@@ -50,9 +50,9 @@
 //   several pods write at once, the worker waits up to kGroupWindow for a
 //   group as large as the last one, unless a caller waits for a queued job.
 //   A write behind (the complete entry, see below) is held kBehindHold:
-//   an entry removed in that time (a pod that lived only milliseconds) is
-//   never written twice. Then it joins the next group, sharing its flush,
-//   or goes on its own after kBehindAlone when no other write comes.
+//   a group that forms meanwhile leaves it queued, and an entry removed in
+//   that time (a pod that lived only milliseconds) is never written
+//   twice. Then it goes, with any other write that is due or queued.
 //
 // Durable writes off the critical path (StartWrite + Complete): an ADD
 // first writes the entry without its result (what DEL needs: config,
@@ -108,11 +108,10 @@ class ResultCache {
   static constexpr size_t kMaxSpares = 4096;
   // How long a spare stays untouched before a write may refill it.
   static constexpr absl::Duration kReuseAfter = absl::Seconds(1);
-  // How long a write behind stays in the queue before it may join a group
-  // (a Remove in that time drops it unwritten), and after how long it goes
-  // on its own when no other write came to join.
+  // How long a write behind stays in the queue before it is written (a
+  // Remove in that time drops it unwritten). Another tool that reads the
+  // entry meanwhile finds it without the result.
   static constexpr absl::Duration kBehindHold = absl::Milliseconds(10);
-  static constexpr absl::Duration kBehindAlone = absl::Seconds(1);
   // Decoded entries remembered for reads of unchanged files.
   static constexpr size_t kMaxRemembered = 256;
   // Entry files are padded to a multiple of this many bytes.
@@ -144,8 +143,7 @@ class ResultCache {
   explicit ResultCache(std::string cache_dir, bool durable = true,
                        absl::Duration reuse_after = kReuseAfter,
                        absl::Duration behind_hold = kBehindHold,
-                       size_t max_spares = kMaxSpares,
-                       absl::Duration behind_alone = kBehindAlone);
+                       size_t max_spares = kMaxSpares);
   // Unlinks this instance's spares.
   ~ResultCache();
   ResultCache(const ResultCache&) = delete;
@@ -288,11 +286,9 @@ class ResultCache {
     // A write behind (WriteBehindEncoded): Remove may drop it while queued
     // or call it off while the worker commits it.
     bool behind = false;
-    // A write behind joins no group until `hold_until`, then the next
-    // group, and starts a group of its own at `alone_after` (see Work).
-    // InfinitePast: not held.
+    // A write behind is not written before `hold_until` unless a caller
+    // waits for it (see Work). InfinitePast: not held.
     absl::Time hold_until = absl::InfinitePast();
-    absl::Time alone_after = absl::InfinitePast();
     // Called by the worker once the job is committed, with `status` set.
     absl::AnyInvocable<void(Job&)> done;
     absl::Status status;
@@ -408,7 +404,6 @@ class ResultCache {
   absl::Duration reuse_after_;
   absl::Duration behind_hold_;
   size_t max_spares_;
-  absl::Duration behind_alone_;
   // Oldest first.
   mutable std::deque<Spare> spares_ ABSL_GUARDED_BY(mu_);
   // FileId identifies the file an entry is: inode, size, and the time of
@@ -462,7 +457,7 @@ class ResultCache {
   // Set when a caller waits for a queued job: the worker stops waiting for
   // its group to fill up (Hurry).
   mutable bool hurry_ ABSL_GUARDED_BY(jobs_mu_) = false;
-  // Set when a job that starts a group is queued, or any job while the
+  // Set when a job that is not held is queued, or any job while the
   // worker sleeps without a deadline (idle_) (Run).
   mutable bool arrived_ ABSL_GUARDED_BY(jobs_mu_) = false;
   mutable bool idle_ ABSL_GUARDED_BY(jobs_mu_) = false;

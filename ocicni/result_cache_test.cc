@@ -669,9 +669,9 @@ TEST_F(ResultCacheTest, RemoveDoesNotWaitForAWriteBehind) {
 // A write behind is held (kBehindHold): a group that forms meanwhile
 // leaves it queued, a Remove drops it, and a write of the same entry or
 // the destructor does not wait for the hold to end. Once the hold is over
-// it joins the next group, sharing its flush; with no other write to
-// join, it goes on its own (kBehindAlone).
-TEST_F(ResultCacheTest, AWriteBehindIsHeldThenJoinsTheNextGroup) {
+// it is written, with no other write to go with, and also when the worker
+// had gone idle.
+TEST_F(ResultCacheTest, AWriteBehindIsHeldThenWritten) {
   const std::string path_a = dir_ + "/results/n-a-eth0";
   const std::string path_b = dir_ + "/results/n-b-eth0";
   types::CacheFile full_a = Entry("n", "a", "eth0");
@@ -710,49 +710,31 @@ TEST_F(ResultCacheTest, AWriteBehindIsHeldThenJoinsTheNextGroup) {
   EXPECT_EQ(OnDisk(ReadFile(path_a)), types::EncodeCacheFile(full_a));
   EXPECT_TRUE(Hidden(dir_).empty());
 
-  ASSERT_TRUE(ResultCache(dir_).Remove("n", "a", "eth0").ok());
-  {
-    // Held briefly, never alone: once the hold is over, the next group
-    // takes it along.
-    ResultCache cache(dir_, /*durable=*/true, ResultCache::kReuseAfter,
-                      /*behind_hold=*/absl::Milliseconds(50),
-                      ResultCache::kMaxSpares,
-                      /*behind_alone=*/absl::Hours(1));
-    ASSERT_TRUE(cache.StartWrite(WithoutResult(full_a)).Wait().ok());
-    ASSERT_TRUE(cache.WriteBehind(full_a).ok());
-    absl::SleepFor(absl::Milliseconds(100));
-    EXPECT_EQ(OnDisk(ReadFile(path_a)),
-              types::EncodeCacheFile(WithoutResult(full_a)));
-    ASSERT_TRUE(cache.StartWrite(WithoutResult(full_b)).Wait().ok());
-    EXPECT_EQ(OnDisk(ReadFile(path_a)), types::EncodeCacheFile(full_a));
-
-    // With no other write, it goes on its own.
-    ResultCache alone(
-        dir_ + "/alone", /*durable=*/true, ResultCache::kReuseAfter,
-        /*behind_hold=*/absl::Milliseconds(10), ResultCache::kMaxSpares,
-        /*behind_alone=*/absl::Milliseconds(20));
-    ASSERT_TRUE(alone.StartWrite(WithoutResult(full_a)).Wait().ok());
-    ASSERT_TRUE(alone.WriteBehind(full_a).ok());
-    const std::string alone_a = dir_ + "/alone/results/n-a-eth0";
-    const absl::Time deadline = absl::Now() + absl::Seconds(30);
-    while (OnDisk(ReadFile(alone_a)) != types::EncodeCacheFile(full_a) &&
-           absl::Now() < deadline) {
-      absl::SleepFor(absl::Milliseconds(5));
-    }
-    EXPECT_EQ(OnDisk(ReadFile(alone_a)), types::EncodeCacheFile(full_a));
-
-    // The same once the worker has gone idle (nothing queued for longer
-    // than behind_alone): queuing the write behind wakes it.
-    ASSERT_TRUE(alone.StartWrite(WithoutResult(full_b)).Wait().ok());
-    absl::SleepFor(absl::Milliseconds(200));
-    ASSERT_TRUE(alone.WriteBehind(full_b).ok());
-    const std::string alone_b = dir_ + "/alone/results/n-b-eth0";
-    while (OnDisk(ReadFile(alone_b)) != types::EncodeCacheFile(full_b) &&
-           absl::Now() < deadline) {
-      absl::SleepFor(absl::Milliseconds(5));
-    }
-    EXPECT_EQ(OnDisk(ReadFile(alone_b)), types::EncodeCacheFile(full_b));
+  // Held briefly: written once the hold is over, with nothing else to go
+  // with.
+  ResultCache brief(dir_ + "/brief", /*durable=*/true, ResultCache::kReuseAfter,
+                    /*behind_hold=*/absl::Milliseconds(20));
+  ASSERT_TRUE(brief.StartWrite(WithoutResult(full_a)).Wait().ok());
+  ASSERT_TRUE(brief.WriteBehind(full_a).ok());
+  const std::string brief_a = dir_ + "/brief/results/n-a-eth0";
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (OnDisk(ReadFile(brief_a)) != types::EncodeCacheFile(full_a) &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(5));
   }
+  EXPECT_EQ(OnDisk(ReadFile(brief_a)), types::EncodeCacheFile(full_a));
+
+  // The same once the worker has gone idle (nothing queued for longer
+  // than the hold): queuing the write behind wakes it.
+  ASSERT_TRUE(brief.StartWrite(WithoutResult(full_b)).Wait().ok());
+  absl::SleepFor(absl::Milliseconds(200));
+  ASSERT_TRUE(brief.WriteBehind(full_b).ok());
+  const std::string brief_b = dir_ + "/brief/results/n-b-eth0";
+  while (OnDisk(ReadFile(brief_b)) != types::EncodeCacheFile(full_b) &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  EXPECT_EQ(OnDisk(ReadFile(brief_b)), types::EncodeCacheFile(full_b));
 }
 
 // A listing that runs while a result lands (the write behind renames the
