@@ -806,7 +806,7 @@ void ResultCache::Work() const {
       absl::Time until = absl::InfiniteFuture();
       bool due = false;
       for (const Job& job : jobs_) {
-        if (job.hold_until <= now) {
+        if (job.Due(now)) {
           due = true;
           break;
         }
@@ -834,9 +834,9 @@ void ResultCache::Work() const {
     // Jobs that may join a group now: all but the writes behind still held.
     auto joining = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(jobs_mu_) {
       const absl::Time now = absl::Now();
-      return static_cast<size_t>(std::count_if(
-          jobs_.begin(), jobs_.end(),
-          [now](const Job& job) { return job.hold_until <= now; }));
+      return static_cast<size_t>(
+          std::count_if(jobs_.begin(), jobs_.end(),
+                        [now](const Job& job) { return job.Due(now); }));
     };
     // While writes come from several pods at once (the last group held more
     // than one), wait a little for as many as last time: bigger groups
@@ -858,7 +858,7 @@ void ResultCache::Work() const {
     std::vector<Job> group;
     for (auto it = jobs_.begin();
          it != jobs_.end() && group.size() < kMaxGroup;) {
-      if (!take_all && it->hold_until > now) {
+      if (!take_all && !it->Due(now)) {
         ++it;
         continue;
       }

@@ -289,6 +289,8 @@ class ResultCache {
     // A write behind is not written before `hold_until` unless a caller
     // waits for it (see Work). InfinitePast: not held.
     absl::Time hold_until = absl::InfinitePast();
+    // Due: no longer held at `now`, so the next group takes it.
+    bool Due(absl::Time now) const { return hold_until <= now; }
     // Called by the worker once the job is committed, with `status` set.
     absl::AnyInvocable<void(Job&)> done;
     absl::Status status;
@@ -458,8 +460,10 @@ class ResultCache {
   // its group to fill up (Hurry).
   mutable bool hurry_ ABSL_GUARDED_BY(jobs_mu_) = false;
   // Set when a job that is not held is queued, or any job while the
-  // worker sleeps without a deadline (idle_) (Run).
+  // worker is idle (Run).
   mutable bool arrived_ ABSL_GUARDED_BY(jobs_mu_) = false;
+  // Set while the worker sleeps without a deadline: nothing was queued
+  // for a whole hold (Work).
   mutable bool idle_ ABSL_GUARDED_BY(jobs_mu_) = false;
 };
 
