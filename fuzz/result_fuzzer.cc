@@ -7,11 +7,13 @@
 //   - a converted result is valid (ValidateResult) and in the target version;
 //   - it is written (WriteMessage), decoded again to an equal result, and
 //     converting it again changes nothing;
-// and for every input, ParseMessageInto a Result (with its fast path) and
-// ValueToMessage of the parsed object give what protobuf's parser alone
-// gives: the same message or the same error.
+// and for every input, ParseMessageInto a Result (with its fast path, by
+// reflection and through ResultReader) and ValueToMessage of the parsed
+// object (both ways) give what protobuf's parser alone gives: the same
+// message or the same error.
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -79,9 +81,27 @@ void CheckAgainstProtobuf(absl::string_view input) {
                    fast_status.ToString(), " ", fast.DebugString(),
                    "\nprotobuf: ", reference_status.ToString(), " ",
                    reference.DebugString()));
+  Result direct;
+  std::optional<google::protobuf::Struct> direct_object;
+  const absl::Status direct_status = types::ParseMessageInto(
+      input, "f", types::ResultReader(), &direct, &direct_object);
+  OCICNI_FUZZ_CHECK(
+      direct_status == reference_status &&
+          (!direct_status.ok() ||
+           direct.SerializeAsString() == reference.SerializeAsString()),
+      absl::StrCat("ParseMessageInto with ResultReader differs from "
+                   "protobuf\ndirect: ",
+                   direct_status.ToString(), " ", direct.DebugString(),
+                   "\nprotobuf: ", reference_status.ToString(), " ",
+                   reference.DebugString()));
   absl::StatusOr<google::protobuf::Struct> object =
       types::ParseJsonObject(input, "o");
   if (!object.ok()) return;
+  bool direct_from_object = false;
+  Result from_object_direct;
+  const absl::Status object_direct_status =
+      types::ValueToMessage(*object, "v", types::ResultReader(),
+                            &from_object_direct, &direct_from_object);
   Result from_object, from_text;
   const absl::Status object_status =
       types::ValueToMessage(*object, "v", &from_object);
@@ -96,6 +116,16 @@ void CheckAgainstProtobuf(absl::string_view input) {
                    object_status.ToString(), " ", from_object.DebugString(),
                    "\nprotobuf: ", text_status.ToString(), " ",
                    from_text.DebugString()));
+  OCICNI_FUZZ_CHECK(
+      object_direct_status == text_status &&
+          (!object_direct_status.ok() ||
+           from_object_direct.SerializeAsString() ==
+               from_text.SerializeAsString()),
+      absl::StrCat("ValueToMessage with ResultReader differs from "
+                   "protobuf\ndirect: ",
+                   object_direct_status.ToString(), " ",
+                   from_object_direct.DebugString(), "\nprotobuf: ",
+                   text_status.ToString(), " ", from_text.DebugString()));
 }
 
 }  // namespace

@@ -800,6 +800,44 @@ bool FastStructToMessage(const Struct& object, int depth,
   return true;
 }
 
+// DirectStructToMessage is FastStructToMessage through `reader`, the
+// generated accessors of `message`'s type, instead of reflection: the same
+// checks in the same order (see field_reader in json.h).
+bool DirectStructToMessage(const Struct& object, int depth,
+                           const MessageReader& reader,
+                           google::protobuf::Message* message) {
+  if (depth > kMaxFastDepth) return false;
+  const FieldReader* const end = reader.fields + reader.count;
+  for (const auto& [key, value] : object.fields()) {
+    const FieldReader* field = std::find_if(
+        reader.fields, end,
+        [&key = key](const FieldReader& f) { return f.json_name == key; });
+    if (field == end) {
+      const bool ambiguous = std::any_of(
+          reader.fields, end,
+          [&key = key](const FieldReader& f) { return f.proto_name == key; });
+      if (ambiguous || key.empty() || key[0] == '[' || key[0] == '@' ||
+          !ValidUtf8(key) || !SafeUnknown(value, depth + 1)) {
+        return false;
+      }
+      continue;
+    }
+    if (value.kind_case() == Value::kNullValue) return false;
+    if (!field->repeated) {
+      if (!field->read(value, depth + 1, message)) return false;
+      continue;
+    }
+    if (value.kind_case() != Value::kListValue) return false;
+    for (const Value& element : value.list_value().values()) {
+      if (element.kind_case() == Value::kNullValue ||
+          !field->read(element, depth + 1, message)) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
 absl::Status ProtobufParseMessageInto(absl::string_view json,
                                       absl::string_view what,
                                       google::protobuf::Message* message) {
@@ -936,6 +974,57 @@ absl::Status ValueToMessage(const Struct& object, absl::string_view what,
   message->Clear();
   return ProtobufParseMessageInto(WriteJson(object), what, message);
 }
+
+absl::Status ParseMessageInto(absl::string_view json, absl::string_view what,
+                              const MessageReader& reader,
+                              google::protobuf::Message* message,
+                              std::optional<Struct>* object) {
+  object->reset();
+  message->Clear();
+  Value value;
+  if (FastParser(json).ParseDocument(&value) &&
+      value.kind_case() == Value::kStructValue &&
+      DirectStructToMessage(value.struct_value(), 1, reader, message)) {
+    object->emplace(std::move(*value.mutable_struct_value()));
+    return absl::OkStatus();
+  }
+  message->Clear();
+  return ProtobufParseMessageInto(json, what, message);
+}
+
+absl::Status ValueToMessage(const Struct& object, absl::string_view what,
+                            const MessageReader& reader,
+                            google::protobuf::Message* message, bool* direct) {
+  message->Clear();
+  *direct = DirectStructToMessage(object, 1, reader, message);
+  if (*direct) return absl::OkStatus();
+  message->Clear();
+  return ProtobufParseMessageInto(WriteJson(object), what, message);
+}
+
+namespace field_reader {
+
+bool ReadInt32(const Value& value, int32_t* out) {
+  if (value.kind_case() != Value::kNumberValue) return false;
+  const double d = value.number_value();
+  if (!IntegralIn(d, -2147483648.0, 2147483647.0)) return false;
+  *out = static_cast<int32_t>(d);
+  return true;
+}
+
+bool ReadString(const Value& value, std::string* out) {
+  if (!SafeString(value)) return false;
+  *out = value.string_value();
+  return true;
+}
+
+bool ReadObject(const Value& value, int depth, const MessageReader& reader,
+                google::protobuf::Message* out) {
+  return value.kind_case() == Value::kStructValue &&
+         DirectStructToMessage(value.struct_value(), depth + 1, reader, out);
+}
+
+}  // namespace field_reader
 
 namespace internal {
 

@@ -21,6 +21,8 @@
 #ifndef OCICNI_TYPES_JSON_H_
 #define OCICNI_TYPES_JSON_H_
 
+#include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -90,6 +92,83 @@ absl::Status ValueToMessage(const google::protobuf::Struct& object,
 absl::Status ValueToMessage(const google::protobuf::Struct& object,
                             absl::string_view what,
                             google::protobuf::Message* message, bool* direct);
+
+// MessageReader reads a JSON object into a message of one type through its
+// generated accessors, without protobuf's reflection. The first use of
+// reflection in a process builds the descriptors of protobuf's generated
+// pool (code and heap that then stay resident), and reflection costs a
+// lookup per key, so a type read on every pod gets a reader. It decides
+// exactly as the reflection fast path of ParseMessageInto above does: the
+// same keys read, the same input left to protobuf's parser. A reader lists
+// every field of its type (a test checks it against the descriptor);
+// types/result.h has the reader of a Result.
+struct MessageReader;
+
+// FieldReader is one field of a MessageReader: its JSON and proto names,
+// and `read`, which reads one value (one element when `repeated`) into the
+// message, false when the fast path leaves the value to protobuf.
+struct FieldReader {
+  absl::string_view json_name;
+  absl::string_view proto_name;
+  bool repeated = false;
+  bool (*read)(const google::protobuf::Value& value, int depth,
+               google::protobuf::Message* message) = nullptr;
+};
+
+struct MessageReader {
+  const FieldReader* fields = nullptr;
+  size_t count = 0;
+};
+
+// ParseMessageInto and ValueToMessage with a reader read as the overloads
+// above do, through `reader` (the reader of `message`'s type) on the fast
+// path; what the fast path leaves goes to protobuf's parser.
+absl::Status ParseMessageInto(absl::string_view json, absl::string_view what,
+                              const MessageReader& reader,
+                              google::protobuf::Message* message,
+                              std::optional<google::protobuf::Struct>* object);
+absl::Status ValueToMessage(const google::protobuf::Struct& object,
+                            absl::string_view what, const MessageReader& reader,
+                            google::protobuf::Message* message, bool* direct);
+
+// The field readers a MessageReader is made of, by the field's kind:
+// `set`/`add` is the field's generated setter, `mutable_`/`add_` accessor.
+namespace field_reader {
+
+// ReadInt32 and ReadString check `value` as the fast path does for such a
+// field and store it; ReadObject reads a nested object with `reader`.
+bool ReadInt32(const google::protobuf::Value& value, int32_t* out);
+bool ReadString(const google::protobuf::Value& value, std::string* out);
+bool ReadObject(const google::protobuf::Value& value, int depth,
+                const MessageReader& reader, google::protobuf::Message* out);
+
+template <typename M, void (M::*set)(int32_t)>
+bool Int32(const google::protobuf::Value& value, int,
+           google::protobuf::Message* message) {
+  int32_t n;
+  if (!ReadInt32(value, &n)) return false;
+  (static_cast<M*>(message)->*set)(n);
+  return true;
+}
+
+// For a string (`mutable_foo`) or an element of a repeated string
+// (`add_foo`).
+template <typename M, std::string* (M::*get)()>
+bool String(const google::protobuf::Value& value, int,
+            google::protobuf::Message* message) {
+  return ReadString(value, (static_cast<M*>(message)->*get)());
+}
+
+// For a message (`mutable_foo`) or an element of a repeated message
+// (`add_foo`), read by `reader()`.
+template <typename M, typename Sub, Sub* (M::*get)(),
+          const MessageReader& (*reader)()>
+bool Object(const google::protobuf::Value& value, int depth,
+            google::protobuf::Message* message) {
+  return ReadObject(value, depth, reader(), (static_cast<M*>(message)->*get)());
+}
+
+}  // namespace field_reader
 
 template <typename T>
 absl::StatusOr<T> ParseMessage(absl::string_view json, absl::string_view what) {

@@ -2,6 +2,8 @@
 
 #include <arpa/inet.h>
 
+#include <iterator>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -264,6 +266,100 @@ absl::Status ValidateResult(const Result& result, absl::string_view what) {
   return CheckRoutes(result.routes(), what);
 }
 
+namespace {
+
+namespace fr = field_reader;
+
+// The readers of the messages in a Result (ResultReader).
+const MessageReader& RouteReader() {
+  using M = types::Route;
+  static constexpr FieldReader kFields[] = {
+      {"dst", "dst", false, fr::String<M, &M::mutable_dst>},
+      {"gw", "gw", false, fr::String<M, &M::mutable_gw>},
+      {"mtu", "mtu", false, fr::Int32<M, &M::set_mtu>},
+      {"advmss", "advmss", false, fr::Int32<M, &M::set_advmss>},
+      {"priority", "priority", false, fr::Int32<M, &M::set_priority>},
+      {"table", "table", false, fr::Int32<M, &M::set_table>},
+      {"scope", "scope", false, fr::Int32<M, &M::set_scope>},
+  };
+  static constexpr MessageReader kReader{kFields, std::size(kFields)};
+  return kReader;
+}
+
+const MessageReader& InterfaceReader() {
+  using M = types::Interface;
+  static constexpr FieldReader kFields[] = {
+      {"name", "name", false, fr::String<M, &M::mutable_name>},
+      {"mac", "mac", false, fr::String<M, &M::mutable_mac>},
+      {"mtu", "mtu", false, fr::Int32<M, &M::set_mtu>},
+      {"sandbox", "sandbox", false, fr::String<M, &M::mutable_sandbox>},
+      {"socketPath", "socket_path", false,
+       fr::String<M, &M::mutable_socket_path>},
+      {"pciID", "pci_id", false, fr::String<M, &M::mutable_pci_id>},
+  };
+  static constexpr MessageReader kReader{kFields, std::size(kFields)};
+  return kReader;
+}
+
+const MessageReader& IPConfigReader() {
+  using M = types::IPConfig;
+  static constexpr FieldReader kFields[] = {
+      {"interface", "interface", false, fr::Int32<M, &M::set_interface>},
+      {"address", "address", false, fr::String<M, &M::mutable_address>},
+      {"gateway", "gateway", false, fr::String<M, &M::mutable_gateway>},
+      {"version", "version", false, fr::String<M, &M::mutable_version>},
+  };
+  static constexpr MessageReader kReader{kFields, std::size(kFields)};
+  return kReader;
+}
+
+const MessageReader& DNSReader() {
+  using M = types::DNS;
+  static constexpr FieldReader kFields[] = {
+      {"nameservers", "nameservers", true, fr::String<M, &M::add_nameservers>},
+      {"domain", "domain", false, fr::String<M, &M::mutable_domain>},
+      {"search", "search", true, fr::String<M, &M::add_search>},
+      {"options", "options", true, fr::String<M, &M::add_options>},
+  };
+  static constexpr MessageReader kReader{kFields, std::size(kFields)};
+  return kReader;
+}
+
+const MessageReader& LegacyIPConfigReader() {
+  using M = types::LegacyIPConfig;
+  static constexpr FieldReader kFields[] = {
+      {"ip", "ip", false, fr::String<M, &M::mutable_ip>},
+      {"gateway", "gateway", false, fr::String<M, &M::mutable_gateway>},
+      {"routes", "routes", true,
+       fr::Object<M, types::Route, &M::add_routes, RouteReader>},
+  };
+  static constexpr MessageReader kReader{kFields, std::size(kFields)};
+  return kReader;
+}
+
+}  // namespace
+
+const MessageReader& ResultReader() {
+  using M = Result;
+  static constexpr FieldReader kFields[] = {
+      {"cniVersion", "cni_version", false,
+       fr::String<M, &M::mutable_cni_version>},
+      {"interfaces", "interfaces", true,
+       fr::Object<M, Interface, &M::add_interfaces, InterfaceReader>},
+      {"ips", "ips", true,
+       fr::Object<M, IPConfig, &M::add_ips, IPConfigReader>},
+      {"routes", "routes", true,
+       fr::Object<M, Route, &M::add_routes, RouteReader>},
+      {"dns", "dns", false, fr::Object<M, DNS, &M::mutable_dns, DNSReader>},
+      {"ip4", "ip4", false,
+       fr::Object<M, LegacyIPConfig, &M::mutable_ip4, LegacyIPConfigReader>},
+      {"ip6", "ip6", false,
+       fr::Object<M, LegacyIPConfig, &M::mutable_ip6, LegacyIPConfigReader>},
+  };
+  static constexpr MessageReader kReader{kFields, std::size(kFields)};
+  return kReader;
+}
+
 absl::StatusOr<Result> DecodeResult(absl::string_view output,
                                     absl::string_view config_version,
                                     absl::string_view plugin) {
@@ -271,7 +367,9 @@ absl::StatusOr<Result> DecodeResult(absl::string_view output,
   Result result;
   if (absl::StartsWith(absl::StripLeadingAsciiWhitespace(output), "{")) {
     // An object: read straight into the message (one parse).
-    OCICNI_RETURN_IF_ERROR(ParseMessageInto(output, what, &result));
+    std::optional<google::protobuf::Struct> object;
+    OCICNI_RETURN_IF_ERROR(
+        ParseMessageInto(output, what, ResultReader(), &result, &object));
   } else {
     OCICNI_ASSIGN_OR_RETURN(google::protobuf::Value value,
                             ParseJson(output, what));
@@ -287,7 +385,9 @@ absl::StatusOr<Result> DecodeResult(const google::protobuf::Struct& object,
                                     absl::string_view plugin) {
   std::string what = absl::StrCat("result of plugin ", plugin);
   Result result;
-  OCICNI_RETURN_IF_ERROR(ValueToMessage(object, what, &result));
+  bool direct;
+  OCICNI_RETURN_IF_ERROR(
+      ValueToMessage(object, what, ResultReader(), &result, &direct));
   return FinishDecode(std::move(result), config_version, what);
 }
 
@@ -297,8 +397,8 @@ absl::StatusOr<DecodedResult> DecodeResultWithObject(
   std::string what = absl::StrCat("result of plugin ", plugin);
   DecodedResult decoded;
   if (absl::StartsWith(absl::StripLeadingAsciiWhitespace(output), "{")) {
-    OCICNI_RETURN_IF_ERROR(
-        ParseMessageInto(output, what, &decoded.result, &decoded.object));
+    OCICNI_RETURN_IF_ERROR(ParseMessageInto(output, what, ResultReader(),
+                                            &decoded.result, &decoded.object));
   } else {
     OCICNI_ASSIGN_OR_RETURN(google::protobuf::Value value,
                             ParseJson(output, what));
@@ -319,7 +419,7 @@ absl::StatusOr<DecodedResult> DecodeResultWithObject(
   DecodedResult decoded;
   bool direct = false;
   OCICNI_RETURN_IF_ERROR(
-      ValueToMessage(object, what, &decoded.result, &direct));
+      ValueToMessage(object, what, ResultReader(), &decoded.result, &direct));
   if (direct) decoded.object = std::move(object);
   OCICNI_ASSIGN_OR_RETURN(
       decoded.result,

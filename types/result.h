@@ -28,6 +28,7 @@
 #include "absl/strings/string_view.h"
 #include "google/protobuf/struct.pb.h"
 #include "types/cni.pb.h"
+#include "types/json.h"
 
 namespace ocicni::types {
 
@@ -96,6 +97,11 @@ absl::StatusOr<Result> ConvertResult(const Result& result,
 // ConvertResult from a result the caller gives up: moves rather than copies.
 absl::StatusOr<Result> ConvertResult(Result&& result,
                                      absl::string_view to_version);
+
+// ResultReader reads a Result without protobuf's reflection (see
+// MessageReader in types/json.h); DecodeResult and DecodeResultWithObject
+// read through it.
+const MessageReader& ResultReader();
 
 // IPFamily returns 4 or 6 for an address with or without a /prefix, and 0
 // when it is not an IP address.

@@ -1,11 +1,15 @@
 #include "types/result.h"
 
+#include <algorithm>
 #include <iterator>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/descriptor.h"
 #include "gtest/gtest.h"
 #include "types/json.h"
 #include "types/version.h"
@@ -449,6 +453,181 @@ TEST(Result, ConvertFromAnRvalueMatchesTheCopy) {
         EXPECT_EQ(copied->DebugString(), moved->DebugString());
       }
     }
+  }
+}
+
+// A valid JSON value for one element of `field`, built from the
+// descriptor; `depth` bounds the nesting of messages.
+std::string SampleValue(const google::protobuf::FieldDescriptor* field,
+                        int depth, int variant);
+
+// An object that sets every field of `type` (and, through nested messages,
+// of every type under it).
+std::string SampleObject(const google::protobuf::Descriptor* type, int depth,
+                         int variant) {
+  std::string out = "{";
+  for (int i = 0; i < type->field_count(); ++i) {
+    const google::protobuf::FieldDescriptor* field = type->field(i);
+    if (i > 0) out += ",";
+    absl::StrAppend(&out, "\"", field->json_name(), "\":");
+    const std::string value = SampleValue(field, depth, variant + i);
+    out += field->is_repeated() ? absl::StrCat("[", value, ",", value, "]")
+                                : value;
+  }
+  return out + "}";
+}
+
+std::string SampleValue(const google::protobuf::FieldDescriptor* field,
+                        int depth, int variant) {
+  using FD = google::protobuf::FieldDescriptor;
+  switch (field->cpp_type()) {
+    case FD::CPPTYPE_INT32:
+      return absl::StrCat(variant % 2 == 0 ? variant : -variant);
+    case FD::CPPTYPE_STRING:
+      return absl::StrCat("\"", field->name(), "-", variant, "\"");
+    case FD::CPPTYPE_MESSAGE:
+      return depth > 3
+                 ? "{}"
+                 : SampleObject(field->message_type(), depth + 1, variant + 1);
+    default:
+      ADD_FAILURE() << "no sample for " << field->full_name();
+      return "null";
+  }
+}
+
+// ReadBothWays parses `json` into a Result through ResultReader and through
+// reflection, and expects the same status, message and object.
+void ReadBothWays(const std::string& json) {
+  SCOPED_TRACE(json);
+  Result direct, reflected;
+  std::optional<google::protobuf::Struct> direct_object, reflected_object;
+  const absl::Status direct_status =
+      ParseMessageInto(json, "r", ResultReader(), &direct, &direct_object);
+  const absl::Status reflected_status =
+      ParseMessageInto(json, "r", &reflected, &reflected_object);
+  EXPECT_EQ(direct_status, reflected_status);
+  EXPECT_EQ(direct.SerializeAsString(), reflected.SerializeAsString())
+      << direct.DebugString() << "\nvs\n"
+      << reflected.DebugString();
+  EXPECT_EQ(direct_object.has_value(), reflected_object.has_value());
+  if (direct_object.has_value() && reflected_object.has_value()) {
+    EXPECT_EQ(WriteJson(*direct_object), WriteJson(*reflected_object));
+  }
+  if (direct_object.has_value()) {
+    bool direct_from_object = false, reflected_from_object = false;
+    Result from_object, reflected_from;
+    EXPECT_TRUE(ValueToMessage(*direct_object, "v", ResultReader(),
+                               &from_object, &direct_from_object)
+                    .ok());
+    EXPECT_TRUE(ValueToMessage(*direct_object, "v", &reflected_from,
+                               &reflected_from_object)
+                    .ok());
+    EXPECT_TRUE(direct_from_object);
+    EXPECT_TRUE(reflected_from_object);
+    EXPECT_EQ(from_object.SerializeAsString(), direct.SerializeAsString());
+  }
+}
+
+// Every field of every message under Result, set through its JSON name,
+// is read by ResultReader as by reflection: a field missing from a reader,
+// or under another name, would be skipped as unknown and differ.
+TEST(ResultReader, ReadsEveryFieldAsReflectionDoes) {
+  for (int variant = 0; variant < 3; ++variant) {
+    const std::string all = SampleObject(Result::descriptor(), 0, variant);
+    ReadBothWays(all);
+    Result read;
+    std::optional<google::protobuf::Struct> object;
+    ASSERT_TRUE(
+        ParseMessageInto(all, "r", ResultReader(), &read, &object).ok());
+    EXPECT_TRUE(object.has_value()) << "the reader left " << all;
+  }
+  // Each field alone, at the top and nested, under its JSON name and under
+  // its proto name (which the fast path leaves to protobuf's parser).
+  std::vector<const google::protobuf::Descriptor*> types = {
+      Result::descriptor()};
+  for (size_t t = 0; t < types.size(); ++t) {
+    const google::protobuf::Descriptor* type = types[t];
+    for (int i = 0; i < type->field_count(); ++i) {
+      const google::protobuf::FieldDescriptor* field = type->field(i);
+      if (field->message_type() != nullptr &&
+          std::find(types.begin(), types.end(), field->message_type()) ==
+              types.end()) {
+        types.push_back(field->message_type());
+      }
+    }
+  }
+  EXPECT_EQ(types.size(), 6u);  // Result and the five types in it.
+  for (const google::protobuf::Descriptor* type : types) {
+    for (int i = 0; i < type->field_count(); ++i) {
+      const google::protobuf::FieldDescriptor* field = type->field(i);
+      for (const std::string& key : {field->json_name(), field->name()}) {
+        std::string value = SampleValue(field, 0, 7);
+        if (field->is_repeated()) value = absl::StrCat("[", value, "]");
+        std::string object = absl::StrCat("{\"", key, "\":", value, "}");
+        // Wrap it into the Result field that holds its type.
+        if (type->full_name() == "ocicni.types.Interface") {
+          object = absl::StrCat("{\"interfaces\":[", object, "]}");
+        } else if (type->full_name() == "ocicni.types.IPConfig") {
+          object = absl::StrCat("{\"ips\":[", object, "]}");
+        } else if (type->full_name() == "ocicni.types.Route") {
+          object = absl::StrCat("{\"routes\":[", object,
+                                "],\"ip6\":{\"routes\":[", object, "]}}");
+        } else if (type->full_name() == "ocicni.types.DNS") {
+          object = absl::StrCat("{\"dns\":", object, "}");
+        } else if (type->full_name() == "ocicni.types.LegacyIPConfig") {
+          object = absl::StrCat("{\"ip4\":", object, "}");
+        }
+        ReadBothWays(object);
+      }
+    }
+  }
+}
+
+// What the fast path leaves to protobuf's parser, or reads in its own
+// way, the reader leaves or reads alike.
+TEST(ResultReader, EdgeCasesAsReflection) {
+  std::string deep = "{\"x\":1}";
+  for (int i = 0; i < 40; ++i) deep = absl::StrCat("{\"x\":", deep, "}");
+  std::string deep_result = "{}";
+  for (int i = 0; i < 20; ++i) {
+    deep_result =
+        absl::StrCat("{\"ip4\":{\"routes\":[{\"u\":", deep_result, "}]}}");
+  }
+  for (
+      const std::string& json : std::vector<std::string>{
+          R"({})",
+          R"({"cniVersion":null})",
+          R"({"cniVersion":1})",
+          R"({"cniVersion":"1.0.0","unknown":null,"more":[1,null,{"a":null}]})",
+          R"({"interfaces":{}})",
+          R"({"interfaces":[null]})",
+          R"({"interfaces":[{"mtu":1.5}]})",
+          R"({"interfaces":[{"mtu":-0}]})",
+          R"({"interfaces":[{"mtu":0}]})",
+          R"({"interfaces":[{"mtu":2147483648}]})",
+          R"({"interfaces":[{"mtu":-2147483648}]})",
+          R"({"interfaces":[{"mtu":"1500"}]})",
+          R"({"interfaces":[{"mtu":true}]})",
+          R"({"ips":[{"interface":0,"address":"10.0.0.2/24"}]})",
+          R"({"routes":[{"table":0,"scope":0}]})",
+          R"({"dns":[]})",
+          R"({"dns":{"nameservers":"1.1.1.1"}})",
+          R"({"dns":{"nameservers":[1]}})",
+          R"({"ip4":"10.0.0.1"})",
+          R"({"@type":"x"})",
+          R"({"[ext]":1})",
+          R"({"":1})",
+          R"({"cni_version":"1.0.0"})",
+          R"({"interfaces":[{"socket_path":"/s"}]})",
+          R"({"interfaces":[{"pci_id":"0000:00:01.0"}]})",
+          "{\"cniVersion\":\"\xff\"}",
+          "{\"\xc3\x28\":1}",
+          R"({"cniVersion":"1.0.0",})",
+          R"([])",
+          deep,
+          deep_result,
+      }) {
+    ReadBothWays(json);
   }
 }
 
