@@ -1,6 +1,9 @@
 #include "types/request.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <utility>
 
 #include "absl/container/inlined_vector.h"
@@ -13,16 +16,83 @@ namespace {
 using ::google::protobuf::Struct;
 using ::google::protobuf::Value;
 
-void PutMessage(const char* key, const google::protobuf::Message& message,
-                Struct* out) {
-  absl::StatusOr<Value> value = MessageToValue(message);
-  if (value.ok()) (*out->mutable_fields())[key] = std::move(*value);
-}
-
 Value StringList(const google::protobuf::RepeatedPtrField<std::string>& list) {
   Value v;
   auto* values = v.mutable_list_value();
   for (const std::string& s : list) *values->add_values() = StringValue(s);
+  return v;
+}
+
+// The capability messages are written from their generated accessors, as
+// MessageToValue writes them (json_name keys, fields at their default left
+// out), but without protobuf's reflection: its first use in a process
+// builds the descriptors, code and heap that then stay resident (see
+// MessageReader in json.h).
+using Fields = google::protobuf::Map<std::string, Value>;
+
+void PutInt(Fields& fields, const char* key, int32_t n) {
+  if (n != 0) fields[key].set_number_value(n);
+}
+
+void PutString(Fields& fields, const char* key, const std::string& s) {
+  if (!s.empty()) fields[key] = StringValue(s);
+}
+
+void PutStrings(Fields& fields, const char* key,
+                const google::protobuf::RepeatedPtrField<std::string>& list) {
+  if (!list.empty()) fields[key] = StringList(list);
+}
+
+// PutDouble reports false for a value MessageToValue does not write as a
+// number (not finite). Like reflection it tells a set field by its bits, so
+// -0 is written (as 0).
+bool PutDouble(Fields& fields, const char* key, double d) {
+  if (!std::isfinite(d)) return false;
+  uint64_t bits;
+  std::memcpy(&bits, &d, sizeof(bits));
+  if (bits != 0) fields[key].set_number_value(d);
+  return true;
+}
+
+Value PortMappingValue(const PortMapping& pm) {
+  Value v;
+  Fields& f = *v.mutable_struct_value()->mutable_fields();
+  PutInt(f, "hostPort", pm.host_port());
+  PutInt(f, "containerPort", pm.container_port());
+  PutString(f, "protocol", pm.protocol());
+  PutString(f, "hostIP", pm.host_ip());
+  return v;
+}
+
+absl::StatusOr<Value> BandwidthValue(const Bandwidth& bw) {
+  Value v;
+  Fields& f = *v.mutable_struct_value()->mutable_fields();
+  if (PutDouble(f, "ingressRate", bw.ingress_rate()) &&
+      PutDouble(f, "ingressBurst", bw.ingress_burst()) &&
+      PutDouble(f, "egressRate", bw.egress_rate()) &&
+      PutDouble(f, "egressBurst", bw.egress_burst())) {
+    return v;
+  }
+  // Not a number: protobuf's printer writes it (as a string).
+  return MessageToValue(bw);
+}
+
+Value IPRangeValue(const IPRange& range) {
+  Value v;
+  Fields& f = *v.mutable_struct_value()->mutable_fields();
+  PutString(f, "subnet", range.subnet());
+  PutString(f, "rangeStart", range.range_start());
+  PutString(f, "rangeEnd", range.range_end());
+  PutString(f, "gateway", range.gateway());
+  return v;
+}
+
+Value DNSConfigValue(const DNSConfig& dns) {
+  Value v;
+  Fields& f = *v.mutable_struct_value()->mutable_fields();
+  PutStrings(f, "servers", dns.servers());
+  PutStrings(f, "searches", dns.searches());
+  PutStrings(f, "options", dns.options());
   return v;
 }
 
@@ -40,26 +110,27 @@ Struct CapabilityArgs(const RuntimeConfig& config) {
   if (!config.port_mappings().empty()) {
     Value list;
     for (const PortMapping& pm : config.port_mappings()) {
-      absl::StatusOr<Value> v = MessageToValue(pm);
-      if (v.ok()) *list.mutable_list_value()->add_values() = std::move(*v);
+      *list.mutable_list_value()->add_values() = PortMappingValue(pm);
     }
     fields["portMappings"] = std::move(list);
   }
-  if (config.has_bandwidth()) PutMessage("bandwidth", config.bandwidth(), &out);
+  if (config.has_bandwidth()) {
+    absl::StatusOr<Value> bandwidth = BandwidthValue(config.bandwidth());
+    if (bandwidth.ok()) fields["bandwidth"] = *std::move(bandwidth);
+  }
   if (!config.ip_ranges().empty()) {
     Value outer;
     for (const IPRangeSet& set : config.ip_ranges()) {
       Value inner;
       inner.mutable_list_value();
       for (const IPRange& range : set.ranges()) {
-        absl::StatusOr<Value> v = MessageToValue(range);
-        if (v.ok()) *inner.mutable_list_value()->add_values() = std::move(*v);
+        *inner.mutable_list_value()->add_values() = IPRangeValue(range);
       }
       *outer.mutable_list_value()->add_values() = std::move(inner);
     }
     fields["ipRanges"] = std::move(outer);
   }
-  if (config.has_dns()) PutMessage("dns", config.dns(), &out);
+  if (config.has_dns()) fields["dns"] = DNSConfigValue(config.dns());
   if (!config.ips().empty()) fields["ips"] = StringList(config.ips());
   if (!config.mac().empty()) fields["mac"] = StringValue(config.mac());
   if (!config.infiniband_guid().empty()) {
