@@ -81,8 +81,20 @@ TEST(NoReflection, APodsPathBuildsNoDescriptors) {
   EXPECT_EQ((*results)[0].result.ips(0).address(), "10.5.0.2/24");
   auto status = (*plugin)->GetPodNetworkStatus(pod);
   ASSERT_TRUE(status.ok()) << status.status();
-  ASSERT_TRUE((*plugin)->TearDownPod(pod).ok());
   plugin->reset();
+
+  // A runtime restarted: another instance reads the entry from disk.
+  internal::Deps restarted;
+  restarted.netns_ops = std::make_unique<testutil::FakeNetnsOps>();
+  restarted.inherited_cni_args = "";
+  auto again = internal::NewPlugin(options, std::move(restarted));
+  ASSERT_TRUE(again.ok()) << again.status();
+  status = (*again)->GetPodNetworkStatus(pod);
+  ASSERT_TRUE(status.ok()) << status.status();
+  ASSERT_EQ(status->size(), 1u);
+  EXPECT_EQ((*status)[0].result.ips(0).address(), "10.5.0.2/24");
+  ASSERT_TRUE((*again)->TearDownPod(pod).ok());
+  again->reset();
 
   EXPECT_FALSE(TypesDescriptorsBuilt());
   // The check can fail: reflection builds them.
