@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/container/inlined_vector.h"
+#include "absl/functional/function_ref.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -766,6 +767,16 @@ bool FastSetField(const Value& value,
 // bytes, a number that is not a whole number in range for an integer field,
 // a type that does not match the field, keys that are proto rather than
 // JSON names, and deep nesting.
+// SkippableUnknown says whether protobuf's parser ignores the unknown key
+// `key` with `value` (at `depth`) without error, as the fast paths do; not
+// when the key is some field's proto name (`ambiguous`), and protobuf gives
+// empty, "[extension]" and "@type" keys meanings of their own.
+bool SkippableUnknown(const std::string& key, const Value& value, int depth,
+                      bool ambiguous) {
+  return !ambiguous && !key.empty() && key[0] != '[' && key[0] != '@' &&
+         ValidUtf8(key) && SafeUnknown(value, depth + 1);
+}
+
 bool FastStructToMessage(const Struct& object, int depth,
                          google::protobuf::Message* message) {
   if (depth > kMaxFastDepth) return false;
@@ -775,13 +786,7 @@ bool FastStructToMessage(const Struct& object, int depth,
     const google::protobuf::FieldDescriptor* field =
         FieldByJsonName(type, key, &ambiguous);
     if (field == nullptr) {
-      // Unknown: ignored, as long as protobuf would read it without error.
-      // protobuf gives empty, "[extension]" and "@type" keys meanings of
-      // their own.
-      if (ambiguous || key.empty() || key[0] == '[' || key[0] == '@' ||
-          !ValidUtf8(key) || !SafeUnknown(value, depth + 1)) {
-        return false;
-      }
+      if (!SkippableUnknown(key, value, depth, ambiguous)) return false;
       continue;
     }
     if (value.kind_case() == Value::kNullValue || field->is_map()) return false;
@@ -816,10 +821,7 @@ bool DirectStructToMessage(const Struct& object, int depth,
       const bool ambiguous = std::any_of(
           reader.fields, end,
           [&key = key](const FieldReader& f) { return f.proto_name == key; });
-      if (ambiguous || key.empty() || key[0] == '[' || key[0] == '@' ||
-          !ValidUtf8(key) || !SafeUnknown(value, depth + 1)) {
-        return false;
-      }
+      if (!SkippableUnknown(key, value, depth, ambiguous)) return false;
       continue;
     }
     if (value.kind_case() == Value::kNullValue) return false;
@@ -848,6 +850,36 @@ absl::Status ProtobufParseMessageInto(absl::string_view json,
       options);
   if (!status.ok()) return InvalidJson(what, status.message().ToString());
   return absl::OkStatus();
+}
+
+// ParseObjectInto is ParseMessageInto with `fast`, a fast path that reads
+// a parsed object into the message or gives up (false: the message is
+// cleared and left to protobuf's parser).
+absl::Status ParseObjectInto(absl::string_view json, absl::string_view what,
+                             google::protobuf::Message* message,
+                             std::optional<Struct>* object,
+                             absl::FunctionRef<bool(const Struct&)> fast) {
+  object->reset();
+  message->Clear();
+  Value value;
+  if (FastParser(json).ParseDocument(&value) &&
+      value.kind_case() == Value::kStructValue && fast(value.struct_value())) {
+    object->emplace(std::move(*value.mutable_struct_value()));
+    return absl::OkStatus();
+  }
+  message->Clear();
+  return ProtobufParseMessageInto(json, what, message);
+}
+
+// ObjectToMessage is ValueToMessage of an object with `fast` (as above).
+absl::Status ObjectToMessage(const Struct& object, absl::string_view what,
+                             google::protobuf::Message* message, bool* direct,
+                             absl::FunctionRef<bool(const Struct&)> fast) {
+  message->Clear();
+  *direct = fast(object);
+  if (*direct) return absl::OkStatus();
+  message->Clear();
+  return ProtobufParseMessageInto(WriteJson(object), what, message);
 }
 
 }  // namespace
@@ -936,17 +968,10 @@ absl::Status ParseMessageInto(absl::string_view json, absl::string_view what,
 absl::Status ParseMessageInto(absl::string_view json, absl::string_view what,
                               google::protobuf::Message* message,
                               std::optional<Struct>* object) {
-  object->reset();
-  message->Clear();
-  Value value;
-  if (FastParser(json).ParseDocument(&value) &&
-      value.kind_case() == Value::kStructValue &&
-      FastStructToMessage(value.struct_value(), 1, message)) {
-    object->emplace(std::move(*value.mutable_struct_value()));
-    return absl::OkStatus();
-  }
-  message->Clear();
-  return ProtobufParseMessageInto(json, what, message);
+  return ParseObjectInto(json, what, message, object,
+                         [message](const Struct& s) {
+                           return FastStructToMessage(s, 1, message);
+                         });
 }
 
 absl::Status ValueToMessage(const Value& value, absl::string_view what,
@@ -968,38 +993,29 @@ absl::Status ValueToMessage(const Struct& object, absl::string_view what,
 
 absl::Status ValueToMessage(const Struct& object, absl::string_view what,
                             google::protobuf::Message* message, bool* direct) {
-  message->Clear();
-  *direct = FastStructToMessage(object, 1, message);
-  if (*direct) return absl::OkStatus();
-  message->Clear();
-  return ProtobufParseMessageInto(WriteJson(object), what, message);
+  return ObjectToMessage(object, what, message, direct,
+                         [message](const Struct& s) {
+                           return FastStructToMessage(s, 1, message);
+                         });
 }
 
 absl::Status ParseMessageInto(absl::string_view json, absl::string_view what,
                               const MessageReader& reader,
                               google::protobuf::Message* message,
                               std::optional<Struct>* object) {
-  object->reset();
-  message->Clear();
-  Value value;
-  if (FastParser(json).ParseDocument(&value) &&
-      value.kind_case() == Value::kStructValue &&
-      DirectStructToMessage(value.struct_value(), 1, reader, message)) {
-    object->emplace(std::move(*value.mutable_struct_value()));
-    return absl::OkStatus();
-  }
-  message->Clear();
-  return ProtobufParseMessageInto(json, what, message);
+  return ParseObjectInto(json, what, message, object,
+                         [&reader, message](const Struct& s) {
+                           return DirectStructToMessage(s, 1, reader, message);
+                         });
 }
 
 absl::Status ValueToMessage(const Struct& object, absl::string_view what,
                             const MessageReader& reader,
                             google::protobuf::Message* message, bool* direct) {
-  message->Clear();
-  *direct = DirectStructToMessage(object, 1, reader, message);
-  if (*direct) return absl::OkStatus();
-  message->Clear();
-  return ProtobufParseMessageInto(WriteJson(object), what, message);
+  return ObjectToMessage(object, what, message, direct,
+                         [&reader, message](const Struct& s) {
+                           return DirectStructToMessage(s, 1, reader, message);
+                         });
 }
 
 namespace field_reader {
