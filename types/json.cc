@@ -760,13 +760,6 @@ bool FastSetField(const Value& value,
   }
 }
 
-// FastStructToMessage is the fast path of ValueToMessage: it reads `object`
-// into `message` by reflection where protobuf's parser (given the object
-// written as JSON, unknown keys ignored) would read the same, and gives up
-// (false) on anything else: nulls, maps, enums, 64-bit and float fields,
-// bytes, a number that is not a whole number in range for an integer field,
-// a type that does not match the field, keys that are proto rather than
-// JSON names, and deep nesting.
 // SkippableUnknown says whether protobuf's parser ignores the unknown key
 // `key` with `value` (at `depth`) without error, as the fast paths do; not
 // when the key is some field's proto name (`ambiguous`), and protobuf gives
@@ -777,6 +770,13 @@ bool SkippableUnknown(const std::string& key, const Value& value, int depth,
          ValidUtf8(key) && SafeUnknown(value, depth + 1);
 }
 
+// FastStructToMessage is the fast path of ValueToMessage: it reads `object`
+// into `message` by reflection where protobuf's parser (given the object
+// written as JSON, unknown keys ignored) would read the same, and gives up
+// (false) on anything else: nulls, maps, enums, 64-bit and float fields,
+// bytes, a number that is not a whole number in range for an integer field,
+// a type that does not match the field, keys that are proto rather than
+// JSON names, and deep nesting.
 bool FastStructToMessage(const Struct& object, int depth,
                          google::protobuf::Message* message) {
   if (depth > kMaxFastDepth) return false;
