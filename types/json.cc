@@ -687,10 +687,8 @@ bool FastSetField(const Value& value,
   const bool repeated = field->is_repeated();
   switch (field->cpp_type()) {
     case FD::CPPTYPE_INT32: {
-      if (value.kind_case() != Value::kNumberValue) return false;
-      const double d = value.number_value();
-      if (!IntegralIn(d, -2147483648.0, 2147483647.0)) return false;
-      const auto n = static_cast<int32_t>(d);
+      int32_t n;
+      if (!field_reader::ReadInt32(value, &n)) return false;
       repeated ? r->AddInt32(message, field, n)
                : r->SetInt32(message, field, n);
       return true;

@@ -93,17 +93,6 @@ absl::Status ValueToMessage(const google::protobuf::Struct& object,
                             absl::string_view what,
                             google::protobuf::Message* message, bool* direct);
 
-// MessageReader reads a JSON object into a message of one type through its
-// generated accessors, without protobuf's reflection. The first use of
-// reflection in a process builds the descriptors of protobuf's generated
-// pool (code and heap that then stay resident), and reflection costs a
-// lookup per key, so a type read on every pod gets a reader. It decides
-// exactly as the reflection fast path of ParseMessageInto above does: the
-// same keys read, the same input left to protobuf's parser. A reader lists
-// every field of its type (a test checks it against the descriptor);
-// types/result.h has the reader of a Result.
-struct MessageReader;
-
 // FieldReader is one field of a MessageReader: its JSON and proto names,
 // and `read`, which reads one value (one element when `repeated`) into the
 // message, false when the fast path leaves the value to protobuf.
@@ -115,6 +104,15 @@ struct FieldReader {
                google::protobuf::Message* message) = nullptr;
 };
 
+// MessageReader reads a JSON object into a message of one type through its
+// generated accessors, without protobuf's reflection. The first use of
+// reflection in a process builds the descriptors of protobuf's generated
+// pool (code and heap that then stay resident), and reflection costs a
+// lookup per key, so a type read on every pod gets a reader. It decides
+// exactly as the reflection fast path of ParseMessageInto above does: the
+// same keys read, the same input left to protobuf's parser. A reader lists
+// every field of its type (a test checks it against the descriptor);
+// types/result.h has the reader of a Result.
 struct MessageReader {
   const FieldReader* fields = nullptr;
   size_t count = 0;
