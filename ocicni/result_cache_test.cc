@@ -39,6 +39,18 @@ std::string OnDisk(const std::string& bytes) {
   return std::string(absl::StripTrailingAsciiWhitespace(bytes));
 }
 
+// OnDiskOnce returns what the entry at `path` holds once it is `want`
+// (written in the background), or what it holds after 30 s.
+std::string OnDiskOnce(const std::string& path, const std::string& want) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  std::string held = OnDisk(ReadFile(path));
+  while (held != want && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(5));
+    held = OnDisk(ReadFile(path));
+  }
+  return held;
+}
+
 // The first entry of an ADD: `full` without its result.
 types::CacheFile WithoutResult(types::CacheFile full) {
   full.clear_result();
@@ -716,25 +728,18 @@ TEST_F(ResultCacheTest, AWriteBehindIsHeldThenWritten) {
                     /*behind_hold=*/absl::Milliseconds(20));
   ASSERT_TRUE(brief.StartWrite(WithoutResult(full_a)).Wait().ok());
   ASSERT_TRUE(brief.WriteBehind(full_a).ok());
-  const std::string brief_a = dir_ + "/brief/results/n-a-eth0";
-  const absl::Time deadline = absl::Now() + absl::Seconds(30);
-  while (OnDisk(ReadFile(brief_a)) != types::EncodeCacheFile(full_a) &&
-         absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(5));
-  }
-  EXPECT_EQ(OnDisk(ReadFile(brief_a)), types::EncodeCacheFile(full_a));
+  EXPECT_EQ(OnDiskOnce(dir_ + "/brief/results/n-a-eth0",
+                       types::EncodeCacheFile(full_a)),
+            types::EncodeCacheFile(full_a));
 
   // The same once the worker has gone idle (nothing queued for longer
   // than the hold): queuing the write behind wakes it.
   ASSERT_TRUE(brief.StartWrite(WithoutResult(full_b)).Wait().ok());
   absl::SleepFor(absl::Milliseconds(200));
   ASSERT_TRUE(brief.WriteBehind(full_b).ok());
-  const std::string brief_b = dir_ + "/brief/results/n-b-eth0";
-  while (OnDisk(ReadFile(brief_b)) != types::EncodeCacheFile(full_b) &&
-         absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(5));
-  }
-  EXPECT_EQ(OnDisk(ReadFile(brief_b)), types::EncodeCacheFile(full_b));
+  EXPECT_EQ(OnDiskOnce(dir_ + "/brief/results/n-b-eth0",
+                       types::EncodeCacheFile(full_b)),
+            types::EncodeCacheFile(full_b));
 }
 
 // A listing that runs while a result lands (the write behind renames the
