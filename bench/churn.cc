@@ -355,8 +355,9 @@ absl::StatusOr<Workspace> Workspace::Create(const ChurnFlags& flags) {
                &fs) == 0 &&
       fs.f_type == 0x01021994 /* TMPFS_MAGIC */) {
     std::fprintf(stderr,
-                 "warning: the cache dir is on tmpfs; fsync costs nothing "
-                 "there (use -cache-dir on a disk)\n");
+                 "note: the cache dir is on tmpfs, where its durable writes "
+                 "cost no disk requests (-cache-dir on a disk measures "
+                 "them)\n");
   }
 
   if (flags.scenario == Scenario::kNoop) {

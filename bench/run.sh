@@ -11,6 +11,7 @@
 #   sudo bench/run.sh                 # noop scenario, c = 1 2 8 32
 #   sudo REPS=5 N=1000 bench/run.sh
 #   sudo REAL=1 bench/run.sh          # also bridge + host-local (c = 1 8)
+#   sudo TMPFS=1 bench/run.sh         # also the cache on tmpfs (c = 1 8)
 #   sudo LINK=dynamic bench/run.sh    # drivers on the shared libraries
 #
 # The drivers are linked fully static by default (LINK=static,
@@ -33,6 +34,11 @@ N=${N:-600}
 WARMUP=${WARMUP:-1000}
 CONCS=${CONCS:-"1 2 8 32"}
 REAL=${REAL:-0}
+# TMPFS=1 adds runs of the library whose result cache is on a tmpfs (under
+# /dev/shm), default options otherwise: the durable writes then cost no
+# disk requests and the directory operations no ext4 work, which tells the
+# cache's device apart from the rest of the library.
+TMPFS=${TMPFS:-0}
 # static: the drivers are linked fully static (--config=static in .bazelrc),
 # the smallest footprint; dynamic: against the shared system libraries.
 LINK=${LINK:-static}
@@ -63,7 +69,15 @@ for driver in "$bin/floor" "$bin/pod_churn"; do
 done
 out=$(mktemp)
 cpu=$(mktemp)
-trap 'rm -f "$out" "$cpu"' EXIT
+shm=""
+trap 'rm -f "$out" "$cpu"; if [ -n "$shm" ]; then rm -rf "$shm"; fi' EXIT
+if [ "$TMPFS" = 1 ]; then
+  if [ "$(stat -f -c %T /dev/shm 2>/dev/null)" != tmpfs ]; then
+    echo "bench/run.sh: TMPFS=1 needs /dev/shm to be a tmpfs" >&2
+    exit 1
+  fi
+  shm=$(mktemp -d /dev/shm/ocicni-bench.XXXXXX)
+fi
 
 # run LABEL BINARY ARGS...: one run, its RESULT line (stdout) and CPU line
 # (stderr) tagged with LABEL.
@@ -92,6 +106,14 @@ for rep in $(seq "$REPS"); do
     run "ocicni-nondurable noop $c" pod_churn -impl ocicni-nondurable -scenario noop \
       -n "$N" -c "$c" -warmup "$WARMUP" -durable_cache=false
   done
+  if [ "$TMPFS" = 1 ]; then
+    for c in 1 8; do
+      mkdir "$shm/cache"
+      run "ocicni-tmpfs noop $c" pod_churn -impl ocicni-tmpfs -scenario noop \
+        -n "$N" -c "$c" -warmup "$WARMUP" -cache-dir "$shm/cache"
+      rm -rf "$shm/cache"
+    done
+  fi
   if [ "$REAL" = 1 ]; then
     for c in 1 8; do
       run "floor real $c" floor -impl floor -scenario real -n "$((N / 2))" -c "$c" -warmup 10
@@ -141,6 +163,12 @@ awk -v reps="$REPS" "$common"'
       if (d == "" || n == "") continue
       printf "durable cache writes at c=%d: %.0f us per pod (%.1f vs %.1f pods/s)\n",
              c, 1e6 / median(d) - 1e6 / median(n), median(d), median(n)
+    }
+    for (c = 1; c <= 8; c *= 8) {
+      d = ops["ocicni noop " c]; t = ops["ocicni-tmpfs noop " c]
+      if (d == "" || t == "") continue
+      printf "the cache on disk rather than tmpfs at c=%d: %.0f us per pod (%.1f vs %.1f pods/s)\n",
+             c, 1e6 / median(d) - 1e6 / median(t), median(d), median(t)
     }
     printf "(medians of %d interleaved runs; ops = pod Setup+Remove cycles)\n", reps
   }' "$out"
