@@ -9,7 +9,7 @@
 # way, and where each cycle's CPU time went.
 #
 #   sudo bench/run.sh                 # noop scenario, c = 1 2 8 32
-#   sudo REPS=5 N=1000 bench/run.sh
+#   sudo REPS=5 N=2000 bench/run.sh
 #   sudo REAL=1 bench/run.sh          # also bridge + host-local (c = 1 8)
 #   sudo TMPFS=1 bench/run.sh         # also the cache on tmpfs (c = 1 8)
 #   sudo LINK=dynamic bench/run.sh    # drivers on the shared libraries
@@ -25,13 +25,17 @@
 set -euo pipefail
 
 REPS=${REPS:-3}
-N=${N:-600}
-# Untimed cycles first, the same for both drivers: enough (two seconds or
-# more on a 2-core machine) to pass the result cache's first second, in
-# which a fresh process recycles no spare (ResultCache::kReuseAfter), and
-# the second in which its pool fills, so that the timed cycles show the
-# steady state. WARMUP=50 shows a fresh process.
-WARMUP=${WARMUP:-1000}
+N=${N:-1000}
+# Untimed cycles first, the same for both drivers, so that the timed cycles
+# show the library's steady state: past the result cache's first second, in
+# which a fresh process recycles no spare (ResultCache::kReuseAfter) and
+# every write creates a file, and past the seconds after it, in which its
+# pool fills and the kernel writes out the metadata those creates dirtied.
+# On a 2-core VM whose floor runs ~1200 pods/s, 1000 cycles (~1.2 s at
+# c = 8) still measured that startup: the cache worker's CPU per cycle was
+# ~300 us against ~110 us after 5000 (6 s), and throughput 10-15% lower.
+# WARMUP=50 shows a fresh process.
+WARMUP=${WARMUP:-5000}
 CONCS=${CONCS:-"1 2 8 32"}
 REAL=${REAL:-0}
 # TMPFS=1 adds runs of the library whose result cache is on a tmpfs (under
