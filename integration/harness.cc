@@ -219,6 +219,15 @@ std::vector<pid_t> ChildProcesses() {
 
 int OpenFdCount() { return static_cast<int>(ListDir("/proc/self/fd").size()); }
 
+int LowestFdCount(absl::Duration window) {
+  int lowest = OpenFdCount();
+  for (const absl::Time end = absl::Now() + window; absl::Now() < end;) {
+    absl::SleepFor(absl::Milliseconds(10));
+    lowest = std::min(lowest, OpenFdCount());
+  }
+  return lowest;
+}
+
 absl::StatusOr<std::string> RunCommand(const std::vector<std::string>& argv) {
   OCICNI_ASSIGN_OR_RETURN(auto pipe, MakePipe(O_CLOEXEC));
   posix_spawn_file_actions_t actions;

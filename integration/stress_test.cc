@@ -44,7 +44,7 @@ TEST_F(StressTest, TwoHundredPodsByEightWorkers) {
     ASSERT_TRUE(cni->SetUpPod(warm.net).ok());
     OCICNI_ASSERT_OK(cni->TearDownPod(warm.net));
   }
-  const int fds_before = OpenFdCount();
+  const int fds_before = LowestFdCount(absl::Seconds(1));
 
   std::atomic<int> next{0};
   absl::Mutex mu;
@@ -108,7 +108,16 @@ TEST_F(StressTest, TwoHundredPodsByEightWorkers) {
   EXPECT_THAT(HostLinks("veth"), IsEmpty());
   EXPECT_THAT(CacheEntries(cache_dir()), IsEmpty());
   EXPECT_THAT(ChildProcesses(), IsEmpty());
-  EXPECT_EQ(OpenFdCount(), fds_before);
+  // No more fds than before. The last pods' background commits may hold
+  // one for a while (longer on a loaded disk): the count gets 10 s to come
+  // down; a leaked fd never does.
+  int fds_after = OpenFdCount();
+  for (const absl::Time end = absl::Now() + absl::Seconds(10);
+       fds_after > fds_before && absl::Now() < end;) {
+    absl::SleepFor(absl::Milliseconds(10));
+    fds_after = std::min(fds_after, OpenFdCount());
+  }
+  EXPECT_LE(fds_after, fds_before);
 }
 
 }  // namespace
