@@ -219,9 +219,10 @@ std::vector<pid_t> ChildProcesses() {
 
 int OpenFdCount() { return static_cast<int>(ListDir("/proc/self/fd").size()); }
 
-int LowestFdCount(absl::Duration window) {
+int LowestFdCount(absl::Duration window, int enough) {
   int lowest = OpenFdCount();
-  for (const absl::Time end = absl::Now() + window; absl::Now() < end;) {
+  for (const absl::Time end = absl::Now() + window;
+       lowest > enough && absl::Now() < end;) {
     absl::SleepFor(absl::Milliseconds(10));
     lowest = std::min(lowest, OpenFdCount());
   }

@@ -116,10 +116,11 @@ std::vector<pid_t> ChildProcesses();
 int OpenFdCount();
 
 // LowestFdCount is the lowest OpenFdCount seen over `window` (read every
-// 10 ms): the process's own fds without those the library's background
-// work holds for a moment. The result cache's worker keeps a file open
-// while it commits it, and TearDownPod does not wait for that commit.
-int LowestFdCount(absl::Duration window);
+// 10 ms), or the first one at or below `enough`: the process's own fds
+// without those the library's background work holds for a moment. The
+// result cache's worker keeps a file open while it commits it, and
+// TearDownPod does not wait for that commit.
+int LowestFdCount(absl::Duration window, int enough = -1);
 
 // RunCommand runs argv (no shell) and returns its stdout; an error if it
 // cannot start or exits non-zero.
