@@ -144,7 +144,17 @@ common='
   }'
 
 # Medians per (impl, scenario, conc); ratio = library ops/s over the floor's.
+# cost(WHAT, IMPL) prints, at c = 1 and 8, what the library's default runs
+# take per pod more than IMPL's.
 awk -v reps="$REPS" "$common"'
+  function cost(what, impl,   c, d, o) {
+    for (c = 1; c <= 8; c *= 8) {
+      d = ops["ocicni noop " c]; o = ops[impl " noop " c]
+      if (d == "" || o == "") continue
+      printf "%s at c=%d: %.0f us per pod (%.1f vs %.1f pods/s)\n", what, c,
+             1e6 / median(d) - 1e6 / median(o), median(d), median(o)
+    }
+  }
   {
     ops[key] = ops[key] " " v["ops_s"]; p50[key] = p50[key] " " v["p50_us"]
     p99[key] = p99[key] " " v["p99_us"]; err[key] += v["errors"]
@@ -162,18 +172,8 @@ awk -v reps="$REPS" "$common"'
              m, median(p50[key]), median(p99[key]), rss[key], err[key], ratio
     }
     print ""
-    for (c = 1; c <= 8; c *= 8) {
-      d = ops["ocicni noop " c]; n = ops["ocicni-nondurable noop " c]
-      if (d == "" || n == "") continue
-      printf "durable cache writes at c=%d: %.0f us per pod (%.1f vs %.1f pods/s)\n",
-             c, 1e6 / median(d) - 1e6 / median(n), median(d), median(n)
-    }
-    for (c = 1; c <= 8; c *= 8) {
-      d = ops["ocicni noop " c]; t = ops["ocicni-tmpfs noop " c]
-      if (d == "" || t == "") continue
-      printf "the cache on disk rather than tmpfs at c=%d: %.0f us per pod (%.1f vs %.1f pods/s)\n",
-             c, 1e6 / median(d) - 1e6 / median(t), median(d), median(t)
-    }
+    cost("durable cache writes", "ocicni-nondurable")
+    cost("the cache on disk rather than tmpfs", "ocicni-tmpfs")
     printf "(medians of %d interleaved runs; ops = pod Setup+Remove cycles)\n", reps
   }' "$out"
 
