@@ -131,7 +131,7 @@ int main(int argc, char** argv) {
   if (args.size() < 2 || (args[0] != "touches" && args[0] != "order") ||
       (args[0] == "touches" && args.size() != 2)) {
     std::cerr << "usage: hot_layout touches MAP < ADDRESSES > TOUCHES\n"
-                 "       hot_layout order MAP TOUCHES... > ORDERING\n";
+                 "       hot_layout order MAP[,MAP...] TOUCHES... > ORDERING\n";
     return 2;
   }
   const std::vector<std::string> paths = absl::StrSplit(args[1], ',');
