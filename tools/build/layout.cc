@@ -24,10 +24,6 @@ constexpr uint64_t kPage = 4096;
 // sections it would move, besides densely touched ones, are this small.
 constexpr uint64_t kMaxDrag = 4 * 1024;
 
-bool ParseHex(absl::string_view s, uint64_t* out) {
-  return absl::SimpleHexAtoi(s, out);
-}
-
 uint64_t AlignUp(uint64_t address, uint64_t align) {
   if (align <= 1) return address;
   return (address + align - 1) / align * align;
@@ -92,7 +88,7 @@ absl::StatusOr<LinkMap> ParseLinkMap(absl::string_view text) {
       }
       absl::string_view token = rest.substr(0, end);
       ok = f == 3 ? absl::SimpleAtoi(token, &fields[f])
-                  : ParseHex(token, &fields[f]);
+                  : absl::SimpleHexAtoi(token, &fields[f]);
       rest.remove_prefix(end);
     }
     const size_t indent = rest.find_first_not_of(' ');
