@@ -177,11 +177,7 @@ class Orderer {
 
     Ordering::Blocks blocks{output};
     absl::flat_hash_set<uint64_t> before;
-    for (int i : sections) {
-      for (uint64_t offset : touched_[i].offsets) {
-        before.insert((map_.sections()[i].address + offset) / kBlock);
-      }
-    }
+    for (int i : sections) AddBlocks(i, map_.sections()[i].address, &before);
     blocks.before = static_cast<int>(before.size());
 
     // Each section's name, and the sections that name moves.
@@ -213,12 +209,7 @@ class Orderer {
         const InputSection& s = map_.sections()[j];
         if (s.output != output) continue;
         address = AlignUp(address, s.align);
-        auto it = touched_.find(j);
-        if (it != touched_.end()) {
-          for (uint64_t offset : it->second.offsets) {
-            after.insert((address + offset) / kBlock);
-          }
-        }
+        AddBlocks(j, address, &after);
         address += s.size;
       }
     };
@@ -236,14 +227,11 @@ class Orderer {
       std::pair<int, uint64_t> best_cost{INT_MAX, 0};
       for (size_t k = 0; k < rest.size(); ++k) {
         const InputSection& s = map_.sections()[rest[k]];
-        const uint64_t at = AlignUp(address, s.align);
-        absl::flat_hash_set<uint64_t> added;
-        for (uint64_t offset : touched_[rest[k]].offsets) {
-          const uint64_t block = (at + offset) / kBlock;
-          if (!after.contains(block)) added.insert(block);
-        }
-        const std::pair<int, uint64_t> cost{static_cast<int>(added.size()),
-                                            s.size};
+        absl::flat_hash_set<uint64_t> blocks_of_k;
+        AddBlocks(rest[k], AlignUp(address, s.align), &blocks_of_k);
+        int added = 0;
+        for (uint64_t block : blocks_of_k) added += !after.contains(block);
+        const std::pair<int, uint64_t> cost{added, s.size};
         if (cost < best_cost) {
           best_cost = cost;
           best = k;
@@ -260,6 +248,17 @@ class Orderer {
   }
 
  private:
+  // AddBlocks adds the blocks that section i's touched lines take when it
+  // starts at `address` (none if it is untouched).
+  void AddBlocks(int i, uint64_t address,
+                 absl::flat_hash_set<uint64_t>* blocks) const {
+    auto it = touched_.find(i);
+    if (it == touched_.end()) return;
+    for (uint64_t offset : it->second.offsets) {
+      blocks->insert((address + offset) / kBlock);
+    }
+  }
+
   int First(int i) const {
     auto it = touched_.find(i);
     return it == touched_.end() ? INT_MAX : it->second.first;
