@@ -88,11 +88,19 @@ TEST(ParseLinkMapTest, RejectsOtherText) {
   EXPECT_FALSE(ParseLinkMap("").ok());
 }
 
-TEST(ToTouchesTest, NamesSectionAndLineOnce) {
-  absl::StatusOr<LinkMap> map = ParseLinkMap(TestMap());
-  ASSERT_TRUE(map.ok()) << map.status();
+// Tests on TestMap(), parsed once per test.
+class TestMapTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(map_.ok()) << map_.status(); }
+
+  absl::StatusOr<LinkMap> map_ = ParseLinkMap(TestMap());
+};
+using ToTouchesTest = TestMapTest;
+using OrderSectionsTest = TestMapTest;
+
+TEST_F(ToTouchesTest, NamesSectionAndLineOnce) {
   std::vector<Touch> touches =
-      ToTouches(*map, {0x130010, 0x100044, 0x130020, 0x50, 0x140801});
+      ToTouches(*map_, {0x130010, 0x100044, 0x130020, 0x50, 0x140801});
   ASSERT_EQ(touches.size(), 3u);
   EXPECT_EQ(touches[0].section, "ours.o:(.text.Hot)");
   EXPECT_EQ(touches[0].offset, 0u);
@@ -102,15 +110,13 @@ TEST(ToTouchesTest, NamesSectionAndLineOnce) {
   EXPECT_EQ(touches[2].offset, 0u);
 }
 
-TEST(OrderSectionsTest, DenseFirstSparseAfterUntouchedOut) {
-  absl::StatusOr<LinkMap> map = ParseLinkMap(TestMap());
-  ASSERT_TRUE(map.ok()) << map.status();
+TEST_F(OrderSectionsTest, DenseFirstSparseAfterUntouchedOut) {
   // First touched: big.o's init (one line of 192 KiB), then Hot, then the
   // table.
   std::vector<Touch> touches = {{"libbig.a(big.o):(.text)", 0},
                                 {"ours.o:(.text.Hot)", 0},
                                 {"ours.o:(.rodata.kTable)", 64}};
-  Ordering o = OrderSections(*map, touches, {".text", ".rodata"});
+  Ordering o = OrderSections(*map_, touches, {".text", ".rodata"});
   // Hot (dense) before big.o (sparse), although touched later; nothing
   // for the untouched sections.
   EXPECT_THAT(o.names, ElementsAre("Hot", "big_init", "kTable"));
@@ -125,16 +131,14 @@ TEST(OrderSectionsTest, DenseFirstSparseAfterUntouchedOut) {
   EXPECT_EQ(o.blocks[1].after, 1);
 }
 
-TEST(OrderSectionsTest, SparseSectionGoesWhereItAddsFewestBlocks) {
-  absl::StatusOr<LinkMap> map = ParseLinkMap(TestMap());
-  ASSERT_TRUE(map.ok()) << map.status();
+TEST_F(OrderSectionsTest, SparseSectionGoesWhereItAddsFewestBlocks) {
   // big.o is touched at its start and at its end (0x2f000): wherever it
   // goes that is two blocks; cold.o (64 KiB) once, at its start.
   std::vector<Touch> touches = {{"libbig.a(big.o):(.text)", 0},
                                 {"libbig.a(big.o):(.text)", 0x2f000},
                                 {"libcold.a(cold.o):(.text)", 0x80},
                                 {"ours.o:(.text.Hot)", 0}};
-  Ordering o = OrderSections(*map, touches, {".text"});
+  Ordering o = OrderSections(*map_, touches, {".text"});
   // After Hot, cold.o's touched line shares Hot's block; then big.o's
   // start does too, and its end adds one.
   EXPECT_THAT(o.names, ElementsAre("Hot", "Cold", "big_init"));
@@ -142,14 +146,12 @@ TEST(OrderSectionsTest, SparseSectionGoesWhereItAddsFewestBlocks) {
   EXPECT_EQ(o.blocks[0].after, 2);
 }
 
-TEST(OrderSectionsTest, SharedLocalNameUsedOnlyIfItMovesLittle) {
-  absl::StatusOr<LinkMap> map = ParseLinkMap(TestMap());
-  ASSERT_TRUE(map.ok()) << map.status();
+TEST_F(OrderSectionsTest, SharedLocalNameUsedOnlyIfItMovesLittle) {
   // ours.o's clone has only a name that cold.o (64 KiB, untouched) also
   // defines: listing it would move cold.o along, so it is left out.
   std::vector<Touch> touches = {{"ours.o:(.text.clone.isra.0)", 0},
                                 {"ours.o:(.text.Hot)", 0}};
-  Ordering o = OrderSections(*map, touches, {".text"});
+  Ordering o = OrderSections(*map_, touches, {".text"});
   EXPECT_THAT(o.names, ElementsAre("Hot"));
   EXPECT_THAT(o.unplaced, ElementsAre("ours.o:(.text.clone.isra.0)"));
 
@@ -158,17 +160,15 @@ TEST(OrderSectionsTest, SharedLocalNameUsedOnlyIfItMovesLittle) {
   for (uint64_t offset = 0; offset < 0xff80; offset += 4096) {
     dense.push_back({"libcold.a(cold.o):(.text)", offset});
   }
-  o = OrderSections(*map, dense, {".text"});
+  o = OrderSections(*map_, dense, {".text"});
   EXPECT_THAT(o.names, ElementsAre("clone.isra.0", "Hot"));
   EXPECT_THAT(o.unplaced, IsEmpty());
 }
 
-TEST(OrderSectionsTest, IgnoresTouchesOfSectionsTheMapLacks) {
-  absl::StatusOr<LinkMap> map = ParseLinkMap(TestMap());
-  ASSERT_TRUE(map.ok()) << map.status();
+TEST_F(OrderSectionsTest, IgnoresTouchesOfSectionsTheMapLacks) {
   std::vector<Touch> touches = {{"gone.o:(.text.Old)", 0},
                                 {"ours.o:(.text.Hot)", 0x1000}};
-  Ordering o = OrderSections(*map, touches, {".text"});
+  Ordering o = OrderSections(*map_, touches, {".text"});
   EXPECT_THAT(o.names, IsEmpty());  // 0x1000 is past Hot's 64 bytes.
 }
 
