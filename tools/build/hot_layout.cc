@@ -5,8 +5,9 @@
 //   hot_layout touches MAP < ADDRESSES > TOUCHES
 //       ADDRESSES: one hex address per line (its last field), in the order
 //       first touched, of the binary that MAP (lld -Map, --no-demangle)
-//       describes. TOUCHES: "OFFSET SECTION" per line touched, valid for
-//       any later link of the same objects.
+//       describes. TOUCHES: "OFFSET SECTION" per line touched in .text
+//       or .rodata (the sections ordered), valid for any later link of the
+//       same objects.
 //   hot_layout order MAP[,MAP...] TOUCHES... > ORDERING
 //       The ordering file for the binaries the maps describe (links of the
 //       same code in any order): the touched sections of .text and
@@ -14,6 +15,7 @@
 //       as the first map has it. Prints to stderr what it left out and the
 //       64 KiB blocks the touched lines take in the first map's binary and
 //       in the new order.
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -33,6 +35,13 @@ namespace {
 using ocicni::layout::InputSection;
 using ocicni::layout::LinkMap;
 using ocicni::layout::Touch;
+
+// The output sections the ordering file orders.
+const std::vector<std::string>& Ordered() {
+  static const auto* const kOrdered =
+      new std::vector<std::string>{".text", ".rodata"};
+  return *kOrdered;
+}
 
 absl::StatusOr<LinkMap> ReadMap(const std::string& path) {
   std::ifstream in(path);
@@ -65,6 +74,12 @@ int Touches(const LinkMap& map) {
     addresses.push_back(address);
   }
   for (const Touch& t : ocicni::layout::ToTouches(map, addresses)) {
+    const std::string& output =
+        map.sections()[map.FindByName(t.section)].output;
+    if (std::find(Ordered().begin(), Ordered().end(), output) ==
+        Ordered().end()) {
+      continue;
+    }
     std::cout << t.offset << " " << t.section << "\n";
   }
   return 0;
@@ -95,9 +110,8 @@ int Order(const LinkMap& map, const std::vector<std::string>& files) {
       touches.push_back(std::move(t));
     }
   }
-  const std::vector<std::string> outputs = {".text", ".rodata"};
   ocicni::layout::Ordering ordering =
-      ocicni::layout::OrderSections(map, touches, outputs);
+      ocicni::layout::OrderSections(map, touches, Ordered());
   for (const std::string& name : ordering.names) std::cout << name << "\n";
   // Sections left out, per output section: a count and the largest.
   absl::flat_hash_map<std::string, std::pair<int, const InputSection*>> left;
