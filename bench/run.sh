@@ -178,7 +178,8 @@ awk -v reps="$REPS" "$common"'
   }' "$out"
 
 # Where the machine's CPU time went per pod cycle (medians, microseconds):
-# the driver's threads, the plugin processes, the rest of the machine
+# the driver's threads (and, of those, the time in user space: the rest is
+# the kernel's work for them), the plugin processes, the rest of the machine
 # (interrupts, kernel threads, other processes), and idle. With both CPUs
 # busy (c >= 2), the sum is about 2 CPUs / throughput, so every microsecond
 # the library adds anywhere costs throughput. Of the driver's threads, the
@@ -190,6 +191,7 @@ echo
 awk "$common"'
   {
     self[key] = self[key] " " v["self_us_per_op"]
+    user[key] = user[key] " " (v["self_user_us_per_op"] + 0)
     cache[key] = cache[key] " " (v["ocicni_cache_us_per_op"] + 0)
     lo[key] = lo[key] " " (v["ocicni_netns_us_per_op"] + 0)
     plugins[key] = plugins[key] " " v["plugins_us_per_op"]
@@ -200,13 +202,14 @@ awk "$common"'
     if (!(key in seen)) { seen[key] = 1; order[++nkeys] = key }
   }
   END {
-    printf "%-18s %-5s %4s %9s %9s %9s %9s %9s %9s %7s %7s\n", "CPU us/cycle",
-           "scen", "conc", "driver", "(cache", "lo)", "plugins", "other",
-           "idle", "disk_w", "disk_f"
+    printf "%-18s %-5s %4s %9s %9s %9s %9s %9s %9s %9s %7s %7s\n",
+           "CPU us/cycle", "scen", "conc", "driver", "(user", "cache",
+           "lo)", "plugins", "other", "idle", "disk_w", "disk_f"
     for (k = 1; k <= nkeys; k++) {
       key = order[k]; split(key, p, " ")
-      printf "%-18s %-5s %4s %9.0f %9.0f %9.0f %9.0f %9.0f %9.0f %7.2f %7.2f\n",
-             p[1], p[2], p[3], median(self[key]), median(cache[key]),
+      printf "%-18s %-5s %4s %9.0f %9.0f %9.0f %9.0f %9.0f %9.0f %9.0f %7.2f %7.2f\n",
+             p[1], p[2], p[3], median(self[key]), median(user[key]),
+             median(cache[key]),
              median(lo[key]), median(plugins[key]), median(other[key]),
              median(idle[key]), median(dw[key]), median(df[key])
     }
