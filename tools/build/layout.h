@@ -15,11 +15,14 @@
 // lld moves every section that defines a listed name: a local name that many
 // objects define (a clone such as `foo.isra.0`) would pull all of them along.
 //
-//   absl::StatusOr<LinkMap> map = ParseLinkMap(map_text);   // lld -Map
-//   std::vector<Touch> touches = ToTouches(*map, addresses);  // first-touch
-//   order Ordering ordering = OrderSections(*map, touches, {".text",
-//   ".rodata"}); for (const std::string& name : ordering.names) std::cout <<
-//   name << "\n";
+//   // The map from lld -Map; the addresses in the order first touched.
+//   absl::StatusOr<LinkMap> map = ParseLinkMap(map_text);
+//   std::vector<Touch> touches = ToTouches(*map, addresses);
+//   const std::vector<std::string> outputs = {".text", ".rodata"};
+//   Ordering ordering = OrderSections(*map, touches, outputs);
+//   for (const std::string& name : ordering.names) {
+//     std::cout << name << "\n";
+//   }
 #ifndef OCICNI_TOOLS_BUILD_LAYOUT_H_
 #define OCICNI_TOOLS_BUILD_LAYOUT_H_
 
@@ -43,8 +46,8 @@ inline constexpr uint64_t kLine = 64;
 // InputSection is one input section of the output, as the link map lists it.
 struct InputSection {
   std::string output;  // The output section, e.g. ".text".
-  std::string
-      name;  // e.g. "/usr/lib/x86_64-linux-gnu/libc.a(malloc.o):(.text)"
+  // e.g. "/usr/lib/x86_64-linux-gnu/libc.a(malloc.o):(.text)"
+  std::string name;
   uint64_t address = 0;
   uint64_t size = 0;
   uint64_t align = 1;
