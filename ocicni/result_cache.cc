@@ -170,7 +170,10 @@ ResultCache::~ResultCache() {
   absl::MutexLock spares_lock(&spares_mu_);
   if (own_spares_.empty()) return;  // never made, or removed behind our back
   for (const Spare& spare : spares_) {
-    ::unlink(absl::StrCat(own_spares_, "/", spare.id).c_str());
+    ::unlink(SpareFile(own_spares_, spare.id).c_str());
+  }
+  for (uint64_t shard = 0; shard < kSpareShards; ++shard) {
+    ::rmdir(absl::StrCat(own_spares_, "/", shard).c_str());
   }
   if (::rmdir(own_spares_.c_str()) == 0) {
     ::rmdir(SparesDir().c_str());  // when no other instance has one there
@@ -208,16 +211,20 @@ int ResultCache::OpenSpare(Spare* spare, std::string* path,
 std::string ResultCache::SparePath(uint64_t id) const {
   absl::MutexLock lock(&spares_mu_);
   if (own_spares_.empty()) return std::string();
-  return absl::StrCat(own_spares_, "/", id);
+  return SpareFile(own_spares_, id);
+}
+
+std::string ResultCache::SpareFile(absl::string_view own, uint64_t id) {
+  return absl::StrCat(own, "/", id % kSpareShards, "/", id);
 }
 
 std::optional<uint64_t> ResultCache::SpareId(const std::string& name) const {
   absl::MutexLock lock(&spares_mu_);
-  const size_t dir = own_spares_.size();
+  const size_t slash = name.rfind('/');
   uint64_t id;
-  if (own_spares_.empty() || name.size() <= dir + 1 || name[dir] != '/' ||
-      absl::string_view(name).substr(0, dir) != own_spares_ ||
-      !absl::SimpleAtoi(absl::string_view(name).substr(dir + 1), &id)) {
+  if (own_spares_.empty() || slash == std::string::npos ||
+      !absl::SimpleAtoi(absl::string_view(name).substr(slash + 1), &id) ||
+      name != SpareFile(own_spares_, id)) {
     return std::nullopt;
   }
   return id;
@@ -250,7 +257,9 @@ bool ResultCache::RetireToSpare(const std::string& path) const {
   absl::StatusOr<std::string> spare = NewSpareName();
   const bool settled = Settled(path, st);
   if (!spare.ok() || ::rename(path.c_str(), spare->c_str()) != 0) {
-    if (spare.ok() && errno == ENOENT) DropOwnSparesDir(*spare);
+    if (spare.ok() && errno == ENOENT && !DropOwnSparesDir(*spare)) {
+      RemakeShards(*spare);
+    }
     errno = 0;  // The caller's unlink tells what is there.
     return false;
   }
@@ -261,7 +270,7 @@ bool ResultCache::RetireToSpare(const std::string& path) const {
 absl::StatusOr<std::string> ResultCache::NewSpareName() const {
   OCICNI_ASSIGN_OR_RETURN(std::string own, OwnSparesDir());
   absl::MutexLock lock(&mu_);
-  return absl::StrCat(own, "/", next_spare_++);
+  return SpareFile(own, next_spare_++);
 }
 
 absl::StatusOr<std::string> ResultCache::OwnSparesDir() const {
@@ -293,6 +302,12 @@ absl::StatusOr<std::string> ResultCache::OwnSparesDir() const {
     // Swept by another instance between mkdtemp and flock: make another.
     struct stat st;
     if (::fstat(fd.get(), &st) != 0 || st.st_nlink == 0) continue;
+    for (uint64_t shard = 0; shard < kSpareShards; ++shard) {
+      const std::string name = absl::StrCat(shard);
+      if (::mkdirat(fd.get(), name.c_str(), 0700) != 0 && errno != EEXIST) {
+        return ErrnoToStatus(errno, absl::StrCat("create ", made, "/", name));
+      }
+    }
     spares_lock_ = std::move(fd);
     own_spares_ = std::move(made);
   }
@@ -316,6 +331,19 @@ bool ResultCache::DropOwnSparesDir(const std::string& name) const {
   return true;
 }
 
+bool ResultCache::RemakeShards(const std::string& name) const {
+  absl::MutexLock lock(&spares_mu_);
+  if (own_spares_.empty() || !absl::StartsWith(name, own_spares_ + "/")) {
+    return false;
+  }
+  bool made = false;
+  for (uint64_t shard = 0; shard < kSpareShards; ++shard) {
+    const std::string dir = absl::StrCat(shard);
+    if (::mkdirat(spares_lock_.get(), dir.c_str(), 0700) == 0) made = true;
+  }
+  return made;
+}
+
 void ResultCache::SweepSpares(const std::string& all,
                               const std::string& own) const {
   // A directory nobody holds the lock of belongs to an instance that is
@@ -335,7 +363,22 @@ void ResultCache::SweepSpares(const std::string& all,
     if (left == nullptr && listed >= 0) ::close(listed);
     if (left != nullptr) {
       while (struct dirent* file = ::readdir(left)) {
-        if (file->d_name[0] != '.') ::unlinkat(fd, file->d_name, 0);
+        if (file->d_name[0] == '.') continue;
+        // A shard (its files first), or a spare of a flat directory.
+        if (::unlinkat(fd, file->d_name, 0) == 0 || errno != EISDIR) continue;
+        const int shard = ::openat(
+            fd, file->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        DIR* files = shard < 0 ? nullptr : ::fdopendir(shard);
+        if (files == nullptr && shard >= 0) ::close(shard);
+        if (files != nullptr) {
+          while (struct dirent* spare = ::readdir(files)) {
+            if (spare->d_name[0] != '.') {
+              ::unlinkat(::dirfd(files), spare->d_name, 0);
+            }
+          }
+          ::closedir(files);
+        }
+        ::unlinkat(fd, file->d_name, AT_REMOVEDIR);
       }
       ::closedir(left);
     }
@@ -424,7 +467,8 @@ absl::StatusOr<ResultCache::Temp> ResultCache::OpenTemp() const {
       return ErrnoToStatus(errno, absl::StrCat("create ", temp.name));
     };
     absl::Status created = create();
-    if (absl::IsNotFound(created) && DropOwnSparesDir(temp.name)) {
+    if (absl::IsNotFound(created) &&
+        (DropOwnSparesDir(temp.name) || RemakeShards(temp.name))) {
       created = create();  // the directories were removed: made again
     }
     OCICNI_RETURN_IF_ERROR(created);

@@ -29,12 +29,12 @@
 //   inode), and freeing a block costs a synchronous discard on file systems
 //   mounted with `discard`.
 //   Spares, and files being written, live in a directory of each instance's
-//   own under `results/.spares/` (at most kMaxSpares spares per instance),
-//   out of sight of every reader of entries: libcni skips what it cannot
-//   read as a file, and List skips dot names. The instance holds a flock on
-//   its directory; the first write or removal of an instance removes the
-//   directories of instances that are gone (a crash, a kill), and the
-//   destructor removes its own.
+//   own under `results/.spares/` (at most kMaxSpares spares per instance,
+//   spread over kSpareShards subdirectories), out of sight of every reader
+//   of entries: libcni skips what it cannot read as a file, and List skips
+//   dot names. The instance holds a flock on its directory; the first write
+//   or removal of an instance removes the directories of instances that
+//   are gone (a crash, a kill), and the destructor removes its own.
 //   A spare is left untouched for `reuse_after` (default kReuseAfter)
 //   after it stopped being an entry, then refilled oldest first: a reader
 //   (any process) that opened the entry just before it was removed or
@@ -112,6 +112,13 @@ class ResultCache {
   // Remove in that time drops it unwritten). Another tool that reads the
   // entry meanwhile finds it without the result.
   static constexpr absl::Duration kBehindHold = absl::Milliseconds(10);
+  // Spares are spread over this many subdirectories of an instance's
+  // directory (spare `id` in subdirectory `id % kSpareShards`). Renaming a
+  // file into or out of a directory scans the directory block its name
+  // hashes to, once per lookup (three per retire); a pool of ~1000 spares
+  // in one directory fills blocks of ~250 names each, a subdirectory keeps
+  // ~30 in one block.
+  static constexpr uint64_t kSpareShards = 32;
   // Decoded entries remembered for reads of unchanged files.
   static constexpr size_t kMaxRemembered = 256;
   // Entry files are padded to a multiple of this many bytes.
@@ -360,6 +367,8 @@ class ResultCache {
   // SparePath is the file of spare `id`; empty when this instance has no
   // spares directory (then the spare is gone).
   std::string SparePath(uint64_t id) const;
+  // SpareFile is the file of spare `id` in the spares directory `own`.
+  static std::string SpareFile(absl::string_view own, uint64_t id);
   // SpareId is the number of the spare file `name`; nullopt when it is not
   // a file of this instance's spares directory.
   std::optional<uint64_t> SpareId(const std::string& name) const;
@@ -378,16 +387,20 @@ class ResultCache {
   // being written carry one too. Errors: those of OwnSparesDir.
   absl::StatusOr<std::string> NewSpareName() const;
   // OwnSparesDir returns this instance's directory in SparesDir, making it
-  // (and the results directory, 0700) and sweeping what dead instances left
-  // the first time. Errors: ErrnoToStatus of the mkdir/open/flock, naming
-  // the directory.
+  // with its kSpareShards subdirectories (and the results directory, 0700)
+  // and sweeping what dead instances left the first time. Errors: ErrnoToStatus
+  // of the mkdir/open/flock, naming the directory.
   absl::StatusOr<std::string> OwnSparesDir() const;
   // DropOwnSparesDir forgets this instance's spares directory when it was
   // removed behind its back (`name` was to be in it): the next
   // OwnSparesDir makes a new one. True when it did.
   bool DropOwnSparesDir(const std::string& name) const;
+  // RemakeShards makes again the subdirectories of this instance's spares
+  // directory that were removed behind its back (`name` was to be in one).
+  // True when it made one.
+  bool RemakeShards(const std::string& name) const;
   // SweepSpares removes every directory in `all` but `own` whose lock is
-  // free (its instance is gone), with the files in it.
+  // free (its instance is gone), with what is in it.
   void SweepSpares(const std::string& all, const std::string& own) const;
 
   std::string dir_;

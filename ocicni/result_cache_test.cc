@@ -10,10 +10,12 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <thread>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -205,15 +207,19 @@ std::vector<std::string> Names(const std::string& dir,
 }
 
 // Spares lists the files in the spares directories of the cache at `dir`
-// (full paths), where removed entries and files being written live.
+// (full paths), where removed entries and files being written live: one
+// directory per instance, with its shards.
 std::vector<std::string> Spares(const std::string& dir) {
   const std::string all = dir + "/results/.spares";
   std::vector<std::string> out;
-  for (const std::string& sub : Names(all, "")) {
-    if (sub == "." || sub == "..") continue;
-    for (const std::string& name : Names(all + "/" + sub, "")) {
-      if (name != "." && name != "..")
-        out.push_back(all + "/" + sub + "/" + name);
+  for (const std::string& own : Names(all, "")) {
+    if (own == "." || own == "..") continue;
+    for (const std::string& shard : Names(all + "/" + own, "")) {
+      if (shard == "." || shard == "..") continue;
+      const std::string sub = all + "/" + own + "/" + shard;
+      for (const std::string& name : Names(sub, "")) {
+        if (name != "." && name != "..") out.push_back(sub + "/" + name);
+      }
     }
   }
   return out;
@@ -410,7 +416,9 @@ TEST_F(ResultCacheTest, WhatAGoneInstanceLeftIsSweptNotWhatALiveOneHas) {
   std::vector<std::string> now = Spares(dir_);
   ASSERT_EQ(now.size(), 1u);
   EXPECT_NE(now[0], left[0]);
-  const std::string gone_dir = left[0].substr(0, left[0].rfind('/'));
+  // <instance>/<shard>/<spare>: the whole instance directory goes.
+  const std::string shard_dir = left[0].substr(0, left[0].rfind('/'));
+  const std::string gone_dir = shard_dir.substr(0, shard_dir.rfind('/'));
   EXPECT_NE(access(gone_dir.c_str(), F_OK), 0) << gone_dir;
 
   // Another instance (here, of the same process) leaves the live one's.
@@ -422,6 +430,90 @@ TEST_F(ResultCacheTest, WhatAGoneInstanceLeftIsSweptNotWhatALiveOneHas) {
   // Only the entries and .spares are in results/.
   EXPECT_TRUE(Hidden(dir_).empty());
   EXPECT_EQ(Names(dir_ + "/results", "n-").size(), 1u);
+}
+
+// What an instance of an older layout left (spares right in its
+// directory, no shards) is swept as well, and so are stray files.
+TEST_F(ResultCacheTest, AGoneInstanceOfAnyLayoutIsSwept) {
+  const std::string all = dir_ + "/results/.spares";
+  ASSERT_TRUE(std::filesystem::create_directories(all + "/flatXX"));
+  ASSERT_TRUE(std::filesystem::create_directories(all + "/shardY/3"));
+  WriteFile(all + "/flatXX/17", "{}");
+  WriteFile(all + "/shardY/3/35", "{}");
+  WriteFile(all + "/shardY/stray", "x");
+  ResultCache cache(dir_);
+  ASSERT_TRUE(cache.Write(Entry("n", "c", "eth0")).ok());
+  EXPECT_NE(access((all + "/flatXX").c_str(), F_OK), 0);
+  EXPECT_NE(access((all + "/shardY").c_str(), F_OK), 0);
+  EXPECT_EQ(Names(all, "").size(), 3u);  // ., .. and the live one's
+}
+
+// Spares spread over the shards of the instance's directory, spare `id`
+// in shard `id % kSpareShards`, so that no directory holds many names.
+TEST_F(ResultCacheTest, SparesAreSpreadOverShards) {
+  const size_t n = ResultCache::kSpareShards + 3;
+  {
+    ResultCache cache(dir_, /*durable=*/false);
+    for (size_t i = 0; i < n; ++i) {
+      ASSERT_TRUE(cache.Write(Entry("n", absl::StrCat("c", i), "eth0")).ok());
+    }
+    for (size_t i = 0; i < n; ++i) {
+      ASSERT_TRUE(cache.Remove("n", absl::StrCat("c", i), "eth0").ok());
+    }
+    const std::vector<std::string> spares = Spares(dir_);
+    ASSERT_EQ(spares.size(), n);
+    std::set<std::string> shards;
+    for (const std::string& spare : spares) {
+      const std::string dir = spare.substr(0, spare.rfind('/'));
+      const std::string shard = dir.substr(dir.rfind('/') + 1);
+      uint64_t id = 0, number = 0;
+      ASSERT_TRUE(absl::SimpleAtoi(spare.substr(spare.rfind('/') + 1), &id));
+      ASSERT_TRUE(absl::SimpleAtoi(shard, &number)) << spare;
+      EXPECT_EQ(number, id % ResultCache::kSpareShards) << spare;
+      shards.insert(dir);
+    }
+    EXPECT_EQ(shards.size(), ResultCache::kSpareShards);
+  }
+  // The destructor removes the shards with the spares.
+  EXPECT_NE(access((dir_ + "/results/.spares").c_str(), F_OK), 0);
+}
+
+// Shards removed behind the instance's back (its own directory stays) are
+// made again: writes and removals go on, removed entries become spares.
+TEST_F(ResultCacheTest, ShardsRemovedBehindItsBackAreMadeAgain) {
+  ResultCache cache(dir_, /*durable=*/true, absl::ZeroDuration());
+  ASSERT_TRUE(cache.Write(Entry("n", "a", "eth0")).ok());
+  ASSERT_TRUE(cache.Remove("n", "a", "eth0").ok());
+  const std::vector<std::string> spares = Spares(dir_);
+  ASSERT_EQ(spares.size(), 1u);
+  const std::string shard = spares[0].substr(0, spares[0].rfind('/'));
+  const std::string own = shard.substr(0, shard.rfind('/'));
+  for (const std::string& name : Names(own, "")) {
+    if (name != "." && name != "..") {
+      std::filesystem::remove_all(own + "/" + name);
+    }
+  }
+  // The spare is gone: the write creates a file, in a shard made again.
+  for (const char* id : {"b", "c"}) {
+    types::CacheFile f = Entry("n", id, "eth0");
+    absl::Status written = cache.Write(f);
+    ASSERT_TRUE(written.ok()) << written;
+    EXPECT_EQ(OnDisk(ReadFile(dir_ + "/results/n-" + id + "-eth0")),
+              types::EncodeCacheFile(f));
+  }
+  for (const std::string& name : Names(own, "")) {
+    if (name != "." && name != "..") {
+      std::filesystem::remove_all(own + "/" + name);
+    }
+  }
+  // A removal whose shard is missing unlinks the entry; the next ones
+  // retire to spares again.
+  ASSERT_TRUE(cache.Remove("n", "b", "eth0").ok());
+  ASSERT_TRUE(cache.Remove("n", "c", "eth0").ok());
+  EXPECT_NE(access((dir_ + "/results/n-b-eth0").c_str(), F_OK), 0);
+  EXPECT_NE(access((dir_ + "/results/n-c-eth0").c_str(), F_OK), 0);
+  EXPECT_EQ(Spares(dir_).size(), 1u);
+  EXPECT_TRUE(Hidden(dir_).empty());
 }
 
 // The results directory removed while an instance lives (by hand, by a
