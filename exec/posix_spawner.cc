@@ -736,9 +736,13 @@ absl::StatusOr<ProcessOutput> PosixSpawner::Run(const SpawnRequest& request) {
     } else if (now >= deadline) {
       stop = Stop::kDeadline;
       break;
-    } else if (!stdin_fd.valid() && !stdout_fd.valid() && !stderr_fd.valid()) {
-      break;  // Only the exit is left to wait for.
+    } else if (!stdin_fd.valid() && !stdout_fd.valid() && !stderr_fd.valid() &&
+               child.pidfd() < 0) {
+      break;  // Only the exit is left to wait for (WaitExit, below).
     }
+    // With a pidfd, the exit is waited for here: the pipes' EOF comes as
+    // the child exits, and usually before its exit is reported (one poll
+    // of the pidfd then, instead of a WNOHANG reap and WaitExit's polls).
 
     struct pollfd fds[4];
     int nfds = 0;
