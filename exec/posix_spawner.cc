@@ -34,6 +34,10 @@ namespace {
 constexpr size_t kMessageExcerpt = 1024;
 // Without a pidfd, child exit is polled at this interval.
 constexpr absl::Duration kExitPollTick = absl::Milliseconds(5);
+// A child still running this long after its spawn is watched through a
+// pidfd too. Most plugins are done before: their exit closes the pipes and
+// is reaped without one (a pidfd costs an inode, ~3 us to open and close).
+constexpr absl::Duration kWatchAfter = absl::Milliseconds(5);
 constexpr size_t kReadChunk = 64 << 10;
 // At most this many reads per pipe per loop turn, so that a writer that
 // keeps a pipe full cannot keep Run from its deadline or drain limit.
@@ -407,6 +411,8 @@ class Child {
 
   pid_t pid() const { return pid_; }
 
+  // Unwatched: Watch has not been tried yet.
+  bool Unwatched() const { return !pidfd_.valid() && !pidfd_failed_; }
   // Watch opens a pidfd for the child (once) and returns it; -1 when the
   // kernel has no pidfd_open (or it failed): then exit has to be polled.
   int Watch() {
@@ -626,19 +632,20 @@ absl::StatusOr<ProcessOutput> PosixSpawner::Run(const SpawnRequest& request) {
   Child child(pid, options_.use_pidfd);
   child_in.reset();
   // Our copies of the write ends go at once, so that the pipes report EOF
-  // when the child closes them (as it exits, typically); its exit is also
-  // watched through its pidfd in the same poll, which ends the run even
-  // when a descendant keeps the pipes open. Holding our copies until the
-  // pidfd reported the exit saves a wakeup per call, but left CPUs idle
-  // under load: through this spawner the floor driver (`floor -spawner`)
-  // reached 0.92-0.95 of posix_spawn's throughput at 8 concurrent pods on
-  // 2 CPUs, idle 210-360 us per cycle against 30-50; now 0.98-1.11 at 1 to
-  // 32 concurrent pods. (A pipe's EOF wakes the reader synchronously, a
-  // hint to run it on the CPU the writer is leaving; a pidfd's wakeup is
-  // not.)
+  // when the child closes them (as it exits, typically); a child still
+  // running after kWatchAfter is also watched through its pidfd in the
+  // same poll, which ends the run even when a descendant keeps the pipes
+  // open (an earlier exit is then found at kWatchAfter). Holding our
+  // copies until the pidfd reported the exit saves a wakeup per call, but
+  // left CPUs idle under load: through this spawner the floor driver
+  // (`floor -spawner`) reached 0.92-0.95 of posix_spawn's throughput at 8
+  // concurrent pods on 2 CPUs, idle 210-360 us per cycle against 30-50;
+  // now 0.98-1.11 at 1 to 32 concurrent pods. (A pipe's EOF wakes the
+  // reader synchronously, a hint to run it on the CPU the writer is
+  // leaving; a pidfd's wakeup is not.)
   child_out.reset();
   child_err.reset();
-  child.Watch();
+  const absl::Duration watch_at = MonoNow() + kWatchAfter;
 
   ProcessOutput output;
   // Reads land here first: small outputs then cost one small allocation.
@@ -736,13 +743,14 @@ absl::StatusOr<ProcessOutput> PosixSpawner::Run(const SpawnRequest& request) {
     } else if (now >= deadline) {
       stop = Stop::kDeadline;
       break;
-    } else if (!stdin_fd.valid() && !stdout_fd.valid() && !stderr_fd.valid() &&
-               child.pidfd() < 0) {
-      break;  // Only the exit is left to wait for (WaitExit, below).
+    } else if (!stdin_fd.valid() && !stdout_fd.valid() && !stderr_fd.valid()) {
+      // Only the exit is left to wait for. The pipes' EOF comes as the
+      // child exits, often just after its exit was reported: reap it then;
+      // else wait here on a pidfd, or without one in WaitExit (below).
+      if (child.TryReap()) break;
+      if (child.Watch() < 0) break;
     }
-    // With a pidfd, the exit is waited for here: the pipes' EOF comes as
-    // the child exits, and usually before its exit is reported (one poll
-    // of the pidfd then, instead of a WNOHANG reap and WaitExit's polls).
+    if (!exited && child.Unwatched() && now >= watch_at) child.Watch();
 
     struct pollfd fds[4];
     int nfds = 0;
@@ -764,6 +772,8 @@ absl::StatusOr<ProcessOutput> PosixSpawner::Run(const SpawnRequest& request) {
       if (child.pidfd() >= 0) {
         pid_slot = nfds;
         fds[nfds++] = {child.pidfd(), POLLIN, 0};
+      } else if (child.Unwatched()) {
+        wait = std::min(wait, watch_at - now);  // then its exit is checked
       } else {
         wait = std::min(wait, kExitPollTick);
       }

@@ -37,12 +37,15 @@
 //     group is signalled before the leader is reaped, so its id cannot have
 //     been reused.
 //
-// Child exit is observed through a pidfd (pidfd_open) when the kernel has it,
-// polled together with the pipes, else by polling waitid(WNOWAIT) on a short
-// tick. Run closes its copies of the pipes' write ends right after the
-// spawn, so that the pipes' EOF, which comes as the child exits, wakes it
-// (see Run for why not the pidfd alone). A host process that sets SIGCHLD to
-// SIG_IGN makes the kernel reap children itself: Run then reports kInternal.
+// Run closes its copies of the pipes' write ends right after the spawn, so
+// that the pipes' EOF, which comes as the child exits, wakes it (see Run
+// for why not a pidfd alone); a child that closed them is reaped, or its
+// exit awaited. A child still running after a few milliseconds is also
+// watched through a pidfd (pidfd_open) when the kernel has it, polled
+// together with the pipes, else by polling waitid(WNOWAIT) on a short
+// tick, so that a descendant holding the pipes cannot hide its exit. A host
+// process that sets SIGCHLD to SIG_IGN makes the kernel reap children itself:
+// Run then reports kInternal.
 //
 //   PosixSpawner spawner;
 //   OCICNI_ASSIGN_OR_RETURN(ProcessOutput out, spawner.Run(request));
