@@ -146,6 +146,48 @@ absl::StatusOr<std::optional<std::string>> ReadEntry(const std::string& path) {
   return data;
 }
 
+// EmptyDir unlinks what the directory open at `dir` holds, and empties and
+// removes its subdirectories `levels` deep (never following a symlink).
+void EmptyDir(int dir, int levels) {
+  const int listed = ::fcntl(dir, F_DUPFD_CLOEXEC, 0);
+  DIR* stream = listed < 0 ? nullptr : ::fdopendir(listed);
+  if (stream == nullptr) {
+    if (listed >= 0) ::close(listed);
+    return;
+  }
+  while (struct dirent* entry = ::readdir(stream)) {
+    const char* name = entry->d_name;
+    if (name[0] == '.') continue;
+    if (::unlinkat(dir, name, 0) == 0 || errno != EISDIR || levels == 0) {
+      continue;
+    }
+    const int sub =
+        ::openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (sub < 0) continue;
+    EmptyDir(sub, levels - 1);
+    ::close(sub);
+    ::unlinkat(dir, name, AT_REMOVEDIR);
+  }
+  ::closedir(stream);
+}
+
+// MakeShards makes the missing shard subdirectories of the spares directory
+// open at `dir`. Returns 0 (`*made` tells whether it made one) or the errno
+// of the first mkdir that failed otherwise than with EEXIST.
+int MakeShards(int dir, bool* made) {
+  *made = false;
+  for (uint64_t shard = 0; shard < ResultCache::kSpareShards; ++shard) {
+    const absl::AlphaNum name(shard);
+    const std::string path(name.Piece());
+    if (::mkdirat(dir, path.c_str(), 0700) == 0) {
+      *made = true;
+    } else if (errno != EEXIST) {
+      return errno;
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 
 ResultCache::ResultCache(std::string cache_dir, bool durable,
@@ -220,11 +262,20 @@ std::string ResultCache::SpareFile(absl::string_view own, uint64_t id) {
 
 std::optional<uint64_t> ResultCache::SpareId(const std::string& name) const {
   absl::MutexLock lock(&spares_mu_);
-  const size_t slash = name.rfind('/');
+  // Exactly SpareFile(own_spares_, id), compared piece by piece.
+  const absl::string_view path(name);
+  const size_t slash = path.rfind('/');
   uint64_t id;
-  if (own_spares_.empty() || slash == std::string::npos ||
-      !absl::SimpleAtoi(absl::string_view(name).substr(slash + 1), &id) ||
-      name != SpareFile(own_spares_, id)) {
+  if (own_spares_.empty() || slash == absl::string_view::npos ||
+      !absl::SimpleAtoi(path.substr(slash + 1), &id) ||
+      path.substr(slash + 1) != absl::AlphaNum(id).Piece()) {
+    return std::nullopt;
+  }
+  const absl::string_view shard = absl::AlphaNum(id % kSpareShards).Piece();
+  const absl::string_view dir = path.substr(0, slash);
+  if (dir.size() != own_spares_.size() + 1 + shard.size() ||
+      !absl::StartsWith(dir, own_spares_) || dir[own_spares_.size()] != '/' ||
+      !absl::EndsWith(dir, shard)) {
     return std::nullopt;
   }
   return id;
@@ -302,11 +353,9 @@ absl::StatusOr<std::string> ResultCache::OwnSparesDir() const {
     // Swept by another instance between mkdtemp and flock: make another.
     struct stat st;
     if (::fstat(fd.get(), &st) != 0 || st.st_nlink == 0) continue;
-    for (uint64_t shard = 0; shard < kSpareShards; ++shard) {
-      const std::string name = absl::StrCat(shard);
-      if (::mkdirat(fd.get(), name.c_str(), 0700) != 0 && errno != EEXIST) {
-        return ErrnoToStatus(errno, absl::StrCat("create ", made, "/", name));
-      }
+    bool made_shard;
+    if (const int err = MakeShards(fd.get(), &made_shard)) {
+      return ErrnoToStatus(err, absl::StrCat("create the shards of ", made));
     }
     spares_lock_ = std::move(fd);
     own_spares_ = std::move(made);
@@ -337,10 +386,7 @@ bool ResultCache::RemakeShards(const std::string& name) const {
     return false;
   }
   bool made = false;
-  for (uint64_t shard = 0; shard < kSpareShards; ++shard) {
-    const std::string dir = absl::StrCat(shard);
-    if (::mkdirat(spares_lock_.get(), dir.c_str(), 0700) == 0) made = true;
-  }
+  MakeShards(spares_lock_.get(), &made);
   return made;
 }
 
@@ -358,30 +404,9 @@ void ResultCache::SweepSpares(const std::string& all,
     if (fd < 0) continue;
     UniqueFd locked(fd);
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) continue;  // alive
-    const int listed = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
-    DIR* left = listed < 0 ? nullptr : ::fdopendir(listed);
-    if (left == nullptr && listed >= 0) ::close(listed);
-    if (left != nullptr) {
-      while (struct dirent* file = ::readdir(left)) {
-        if (file->d_name[0] == '.') continue;
-        // A shard (its files first), or a spare of a flat directory.
-        if (::unlinkat(fd, file->d_name, 0) == 0 || errno != EISDIR) continue;
-        const int shard = ::openat(
-            fd, file->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        DIR* files = shard < 0 ? nullptr : ::fdopendir(shard);
-        if (files == nullptr && shard >= 0) ::close(shard);
-        if (files != nullptr) {
-          while (struct dirent* spare = ::readdir(files)) {
-            if (spare->d_name[0] != '.') {
-              ::unlinkat(::dirfd(files), spare->d_name, 0);
-            }
-          }
-          ::closedir(files);
-        }
-        ::unlinkat(fd, file->d_name, AT_REMOVEDIR);
-      }
-      ::closedir(left);
-    }
+    // Its shards and their spares, or the spares of a flat directory (an
+    // older version's).
+    EmptyDir(fd, /*levels=*/1);
     ::unlinkat(::dirfd(dir), name.c_str(), AT_REMOVEDIR);
   }
   ::closedir(dir);
