@@ -271,7 +271,9 @@ std::optional<uint64_t> ResultCache::SpareId(const std::string& name) const {
       path.substr(slash + 1) != absl::AlphaNum(id).Piece()) {
     return std::nullopt;
   }
-  const absl::string_view shard = absl::AlphaNum(id % kSpareShards).Piece();
+  // The AlphaNum holds the digits: it must outlive the view of them.
+  const absl::AlphaNum shard_digits(id % kSpareShards);
+  const absl::string_view shard = shard_digits.Piece();
   const absl::string_view dir = path.substr(0, slash);
   if (dir.size() != own_spares_.size() + 1 + shard.size() ||
       !absl::StartsWith(dir, own_spares_) || dir[own_spares_.size()] != '/' ||
