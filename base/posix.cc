@@ -65,7 +65,11 @@ absl::StatusOr<std::pair<UniqueFd, UniqueFd>> MakePipe(int flags) {
 
 absl::Status ForEachDirEntry(const char* path,
                              absl::FunctionRef<void(absl::string_view)> fn) {
-  absl::StatusOr<UniqueFd> dir = OpenFd(path, O_RDONLY | O_DIRECTORY);
+  absl::StatusOr<UniqueFd> dir =
+      OpenFd(path, O_RDONLY | O_DIRECTORY | O_NOATIME);
+  if (!dir.ok() && absl::IsPermissionDenied(dir.status())) {
+    dir = OpenFd(path, O_RDONLY | O_DIRECTORY);
+  }
   if (!dir.ok()) return dir.status();
   alignas(struct dirent64) char buf[4096];
   for (;;) {

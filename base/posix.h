@@ -73,8 +73,10 @@ absl::StatusOr<std::pair<UniqueFd, UniqueFd>> MakePipe(int flags = 0);
 // ForEachDirEntry calls `fn` with the name of every entry of the directory
 // `path` but "." and "..", in the order the file system lists them. Unlike
 // opendir(3), which allocates a 32 KiB buffer per stream, it reads with
-// getdents64(2) into a buffer on the stack. Errors as ErrnoToStatus, naming
-// the path (kNotFound when it does not exist).
+// getdents64(2) into a buffer on the stack. It leaves the directory's access
+// time alone (O_NOATIME, where the caller may: it owns the directory or has
+// CAP_FOWNER), so that listing does not dirty the directory's inode. Errors
+// as ErrnoToStatus, naming the path (kNotFound when it does not exist).
 absl::Status ForEachDirEntry(const char* path,
                              absl::FunctionRef<void(absl::string_view)> fn);
 

@@ -1,5 +1,6 @@
 #include "base/posix.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 #include "base/status_macros.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "testing/files.h"
 
 namespace ocicni {
 namespace {
@@ -80,6 +82,41 @@ TEST(MakePipe, BothEndsCloexec) {
   char c;
   ASSERT_EQ(read(p->first.get(), &c, 1), 1);
   EXPECT_EQ(c, 'x');
+}
+
+// Listing a directory leaves its access time alone (O_NOATIME): a runtime
+// lists its cache directory on every teardown, and an access time update
+// would dirty the directory's inode each time, for the disk to write.
+TEST(ForEachDirEntry, LeavesTheAccessTimeAlone) {
+  std::string root = absl::StrCat(::testing::TempDir(), "/atimeXXXXXX");
+  ASSERT_NE(mkdtemp(root.data()), nullptr);
+  const std::string plain = root + "/plain";
+  const std::string ours = root + "/ours";
+  for (const std::string& dir : {plain, ours}) {
+    testutil::MakeDir(dir);
+    testutil::WriteFile(dir + "/entry", "x");
+    testutil::MakeAccessTimeStale(dir);
+  }
+  const absl::Time stale = testutil::AccessTime(ours);
+  // The same listing without O_NOATIME, to see that this file system
+  // updates access times at all.
+  DIR* d = opendir(plain.c_str());
+  ASSERT_NE(d, nullptr);
+  while (readdir(d) != nullptr) {
+  }
+  closedir(d);
+  if (testutil::AccessTime(plain) == stale) {
+    testutil::RemoveAll(root);
+    GTEST_SKIP() << "the file system of " << root
+                 << " does not update access times (mounted noatime?): "
+                    "nothing to check";
+  }
+  int listed = 0;
+  ASSERT_TRUE(
+      ForEachDirEntry(ours.c_str(), [&](absl::string_view) { ++listed; }).ok());
+  EXPECT_EQ(listed, 1);
+  EXPECT_EQ(testutil::AccessTime(ours), stale);
+  testutil::RemoveAll(root);
 }
 
 TEST(ForEachDirEntry, ListsEveryNameButDotAndDotDot) {

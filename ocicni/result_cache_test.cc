@@ -113,6 +113,38 @@ TEST_F(ResultCacheTest, WriteReadRemove) {
   EXPECT_TRUE(cache.Remove("net1", "cid1", "eth0").ok());  // idempotent
 }
 
+// Reads and listings leave access times alone (O_NOATIME): every teardown
+// reads its entry and lists results/, and each access time update would
+// dirty an inode for the disk to write (a spare's, or the directory's).
+TEST_F(ResultCacheTest, ReadsAndListingsLeaveAccessTimesAlone) {
+  ResultCache cache(dir_);
+  ASSERT_TRUE(cache.Write(Entry("net1", "cid1", "eth0")).ok());
+  const std::string results = dir_ + "/results";
+  const std::string entry = results + "/net1-cid1-eth0";
+  const std::string control = dir_ + "/control";
+  WriteFile(control, "x");
+  for (const std::string& path : {results, entry, control}) {
+    testutil::MakeAccessTimeStale(path);
+  }
+  const absl::Time stale_results = testutil::AccessTime(results);
+  const absl::Time stale_entry = testutil::AccessTime(entry);
+  const absl::Time stale_control = testutil::AccessTime(control);
+  EXPECT_EQ(ReadFile(control), "x");
+  if (testutil::AccessTime(control) == stale_control) {
+    GTEST_SKIP() << "the file system of " << dir_
+                 << " does not update access times (mounted noatime?): "
+                    "nothing to check";
+  }
+  auto read = cache.Read("net1", "cid1", "eth0");
+  ASSERT_TRUE(read.ok()) << read.status();
+  ASSERT_TRUE(read->has_value());
+  auto listed = cache.ListAttachments("cid1");
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  EXPECT_EQ(listed->size(), 1u);
+  EXPECT_EQ(testutil::AccessTime(entry), stale_entry);
+  EXPECT_EQ(testutil::AccessTime(results), stale_results);
+}
+
 TEST_F(ResultCacheTest, MissingDirectoryMeansNoEntries) {
   ResultCache cache(dir_ + "/never");
   auto read = cache.Read("n", "c", "eth0");

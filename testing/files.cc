@@ -35,6 +35,25 @@ std::string ReadFile(const std::string& path) {
   return out;
 }
 
+void MakeAccessTimeStale(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) {
+    ADD_FAILURE() << "stat " << path << ": " << std::strerror(errno);
+    return;
+  }
+  struct timespec times[2] = {st.st_mtim, {0, UTIME_OMIT}};
+  times[0].tv_sec -= 3600;
+  if (utimensat(AT_FDCWD, path.c_str(), times, 0) != 0) {
+    ADD_FAILURE() << "utimensat " << path << ": " << std::strerror(errno);
+  }
+}
+
+absl::Time AccessTime(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) return absl::InfinitePast();
+  return absl::TimeFromTimespec(st.st_atim);
+}
+
 void MakeDir(const std::string& path) {
   if (mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) {
     ADD_FAILURE() << "mkdir " << path << ": " << std::strerror(errno);

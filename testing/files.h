@@ -35,6 +35,15 @@ void MakeDir(const std::string& path);
 // RemoveAll removes `path` and everything under it; missing is fine.
 void RemoveAll(const std::string& path);
 
+// MakeAccessTimeStale sets the access time of `path` an hour before its
+// modification time, which it keeps: a later read updates it wherever the
+// file system keeps access times (atime, relatime, strictatime).
+void MakeAccessTimeStale(const std::string& path);
+
+// AccessTime returns the access time of `path` (InfinitePast when it cannot
+// be read).
+absl::Time AccessTime(const std::string& path);
+
 // TopLevelKeys lists the keys of the JSON object in `json` in the order the
 // text has them (for checking another tool's key order, which parsing into
 // a map would lose).
