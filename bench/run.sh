@@ -12,6 +12,7 @@
 #   sudo REPS=5 N=2000 bench/run.sh
 #   sudo REAL=1 bench/run.sh          # also bridge + host-local (c = 1 8)
 #   sudo TMPFS=1 bench/run.sh         # also the cache on tmpfs (c = 1 8)
+#   sudo NOLO=1 bench/run.sh          # also without bringing lo up (c = 1 8)
 #   sudo LINK=dynamic bench/run.sh    # drivers on the shared libraries
 #
 # The drivers are linked fully static by default (LINK=static,
@@ -43,6 +44,12 @@ REAL=${REAL:-0}
 # disk requests and the directory operations no ext4 work, which tells the
 # cache's device apart from the rest of the library.
 TMPFS=${TMPFS:-0}
+# NOLO=1 adds runs of the library that leave lo alone
+# (Options::bring_up_loopback = false, for a runtime that brings lo up
+# itself), default options otherwise; with TMPFS=1 also runs with neither lo
+# nor the disk (the cache on the tmpfs): what the library costs beyond the
+# two features the floor does not have.
+NOLO=${NOLO:-0}
 # static: the drivers are linked fully static (--config=static in .bazelrc),
 # the smallest footprint; dynamic: against the shared system libraries.
 LINK=${LINK:-static}
@@ -118,6 +125,19 @@ for rep in $(seq "$REPS"); do
       rm -rf "$shm/cache"
     done
   fi
+  if [ "$NOLO" = 1 ]; then
+    for c in 1 8; do
+      run "ocicni-nolo noop $c" pod_churn -impl ocicni-nolo -scenario noop \
+        -n "$N" -c "$c" -warmup "$WARMUP" -bring_up_loopback=false
+      if [ "$TMPFS" = 1 ]; then
+        mkdir "$shm/cache"
+        run "ocicni-tmpfs-nolo noop $c" pod_churn -impl ocicni-tmpfs-nolo \
+          -scenario noop -n "$N" -c "$c" -warmup "$WARMUP" \
+          -cache-dir "$shm/cache" -bring_up_loopback=false
+        rm -rf "$shm/cache"
+      fi
+    done
+  fi
   if [ "$REAL" = 1 ]; then
     for c in 1 8; do
       run "floor real $c" floor -impl floor -scenario real -n "$((N / 2))" -c "$c" -warmup 10
@@ -174,6 +194,8 @@ awk -v reps="$REPS" "$common"'
     print ""
     cost("durable cache writes", "ocicni-nondurable")
     cost("the cache on disk rather than tmpfs", "ocicni-tmpfs")
+    cost("bringing lo up", "ocicni-nolo")
+    cost("lo and the cache on disk", "ocicni-tmpfs-nolo")
     printf "(medians of %d interleaved runs; ops = pod Setup+Remove cycles)\n", reps
   }' "$out"
 
