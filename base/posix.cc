@@ -56,6 +56,18 @@ absl::StatusOr<UniqueFd> OpenFd(const char* path, int flags, int mode) {
   return UniqueFd(fd);
 }
 
+absl::StatusOr<UniqueFd> OpenFdLeavingAtime(const char* path, int flags) {
+  flags |= O_CLOEXEC;
+  int fd = RetryOnEintr([&] { return ::open(path, flags | O_NOATIME); });
+  // O_NOATIME is refused with EPERM to a caller that neither owns the file
+  // nor has CAP_FOWNER.
+  if (fd < 0 && errno == EPERM) {
+    fd = RetryOnEintr([&] { return ::open(path, flags); });
+  }
+  if (fd < 0) return ErrnoToStatus(errno, absl::StrCat("open ", path));
+  return UniqueFd(fd);
+}
+
 absl::StatusOr<std::pair<UniqueFd, UniqueFd>> MakePipe(int flags) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC | flags) != 0)
@@ -66,10 +78,7 @@ absl::StatusOr<std::pair<UniqueFd, UniqueFd>> MakePipe(int flags) {
 absl::Status ForEachDirEntry(const char* path,
                              absl::FunctionRef<void(absl::string_view)> fn) {
   absl::StatusOr<UniqueFd> dir =
-      OpenFd(path, O_RDONLY | O_DIRECTORY | O_NOATIME);
-  if (!dir.ok() && absl::IsPermissionDenied(dir.status())) {
-    dir = OpenFd(path, O_RDONLY | O_DIRECTORY);
-  }
+      OpenFdLeavingAtime(path, O_RDONLY | O_DIRECTORY);
   if (!dir.ok()) return dir.status();
   alignas(struct dirent64) char buf[4096];
   for (;;) {

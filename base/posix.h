@@ -67,16 +67,21 @@ class UniqueFd {
 // Errors as ErrnoToStatus, naming the path.
 absl::StatusOr<UniqueFd> OpenFd(const char* path, int flags, int mode = 0);
 
+// OpenFdLeavingAtime is OpenFd with O_NOATIME, so that reading the file or
+// listing the directory does not update its access time (and dirty its
+// inode for the disk to write), where the kernel allows it: to the file's
+// owner or with CAP_FOWNER. For any other caller it opens without.
+absl::StatusOr<UniqueFd> OpenFdLeavingAtime(const char* path, int flags);
+
 // MakePipe returns a {read, write} pipe, both ends O_CLOEXEC plus `flags`.
 absl::StatusOr<std::pair<UniqueFd, UniqueFd>> MakePipe(int flags = 0);
 
 // ForEachDirEntry calls `fn` with the name of every entry of the directory
 // `path` but "." and "..", in the order the file system lists them. Unlike
 // opendir(3), which allocates a 32 KiB buffer per stream, it reads with
-// getdents64(2) into a buffer on the stack. It leaves the directory's access
-// time alone (O_NOATIME, where the caller may: it owns the directory or has
-// CAP_FOWNER), so that listing does not dirty the directory's inode. Errors
-// as ErrnoToStatus, naming the path (kNotFound when it does not exist).
+// getdents64(2) into a buffer on the stack, and leaves the directory's access
+// time alone where it may (OpenFdLeavingAtime). Errors as ErrnoToStatus,
+// naming the path (kNotFound when it does not exist).
 absl::Status ForEachDirEntry(const char* path,
                              absl::FunctionRef<void(absl::string_view)> fn);
 

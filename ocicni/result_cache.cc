@@ -109,23 +109,17 @@ absl::string_view Unpadded(absl::string_view bytes) {
 }
 
 // ReadEntry reads a regular file of at most kMaxEntryBytes without following
-// a symlink, leaving its access time alone where it may (O_NOATIME): every
-// teardown reads its entry, and an access time update would dirty the
-// inode for the disk to write (on relatime, the first read after each
-// write). nullopt when it does not exist.
+// a symlink, leaving its access time alone where it may (every teardown
+// reads its entry; on relatime the first read after each write would
+// dirty the inode). nullopt when it does not exist.
 absl::StatusOr<std::optional<std::string>> ReadEntry(const std::string& path) {
-  constexpr int kFlags =
-      O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY;
-  int fd =
-      RetryOnEintr([&] { return ::open(path.c_str(), kFlags | O_NOATIME); });
-  if (fd < 0 && errno == EPERM) {
-    fd = RetryOnEintr([&] { return ::open(path.c_str(), kFlags); });
+  absl::StatusOr<UniqueFd> owned = OpenFdLeavingAtime(
+      path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+  if (!owned.ok()) {
+    if (absl::IsNotFound(owned.status())) return std::nullopt;
+    return owned.status();
   }
-  if (fd < 0) {
-    if (errno == ENOENT) return std::nullopt;
-    return ErrnoToStatus(errno, absl::StrCat("open ", path));
-  }
-  UniqueFd owned(fd);
+  const int fd = owned->get();
   struct stat st;
   if (::fstat(fd, &st) != 0) {
     return ErrnoToStatus(errno, absl::StrCat("stat ", path));
