@@ -105,6 +105,16 @@ run() {
   echo "$label $(grep '^CPU ' <<<"$lines")" >>"$cpu"
 }
 
+# run_on_tmpfs LABEL ARGS...: `run LABEL pod_churn ARGS...` with the result
+# cache in a fresh directory on the tmpfs, removed afterwards.
+run_on_tmpfs() {
+  local label=$1
+  shift
+  mkdir "$shm/cache"
+  run "$label" pod_churn "$@" -cache-dir "$shm/cache"
+  rm -rf "$shm/cache"
+}
+
 echo "link: $LINK"
 echo "load before: $(uptime)"
 for rep in $(seq "$REPS"); do
@@ -119,10 +129,8 @@ for rep in $(seq "$REPS"); do
   done
   if [ "$TMPFS" = 1 ]; then
     for c in 1 8; do
-      mkdir "$shm/cache"
-      run "ocicni-tmpfs noop $c" pod_churn -impl ocicni-tmpfs -scenario noop \
-        -n "$N" -c "$c" -warmup "$WARMUP" -cache-dir "$shm/cache"
-      rm -rf "$shm/cache"
+      run_on_tmpfs "ocicni-tmpfs noop $c" -impl ocicni-tmpfs -scenario noop \
+        -n "$N" -c "$c" -warmup "$WARMUP"
     done
   fi
   if [ "$NOLO" = 1 ]; then
@@ -130,11 +138,9 @@ for rep in $(seq "$REPS"); do
       run "ocicni-nolo noop $c" pod_churn -impl ocicni-nolo -scenario noop \
         -n "$N" -c "$c" -warmup "$WARMUP" -bring_up_loopback=false
       if [ "$TMPFS" = 1 ]; then
-        mkdir "$shm/cache"
-        run "ocicni-tmpfs-nolo noop $c" pod_churn -impl ocicni-tmpfs-nolo \
+        run_on_tmpfs "ocicni-tmpfs-nolo noop $c" -impl ocicni-tmpfs-nolo \
           -scenario noop -n "$N" -c "$c" -warmup "$WARMUP" \
-          -cache-dir "$shm/cache" -bring_up_loopback=false
-        rm -rf "$shm/cache"
+          -bring_up_loopback=false
       fi
     done
   fi

@@ -177,9 +177,8 @@ void EmptyDir(int dir, int levels) {
 int MakeShards(int dir, bool* made) {
   *made = false;
   for (uint64_t shard = 0; shard < ResultCache::kSpareShards; ++shard) {
-    const absl::AlphaNum name(shard);
-    const std::string path(name.Piece());
-    if (::mkdirat(dir, path.c_str(), 0700) == 0) {
+    const std::string name = absl::StrCat(shard);
+    if (::mkdirat(dir, name.c_str(), 0700) == 0) {
       *made = true;
     } else if (errno != EEXIST) {
       return errno;
